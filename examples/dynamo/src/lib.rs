@@ -1,0 +1,1 @@
+//! Example cluster model: dynamo.

@@ -1,0 +1,2 @@
+//! The fault vocabulary and schedules: pure data that says *what* goes wrong
+//! and *when*. The simulator (`shakedown-sim`) says *how*.

@@ -1,0 +1,2 @@
+//! Deterministic cluster simulation: the engine-neutral node API, the turmoil
+//! engine, clocks, durable storage, network faults, clients and the recorder.
