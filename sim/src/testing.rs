@@ -1,0 +1,134 @@
+//! Drive one node by hand in unit tests, without an engine.
+//!
+//! [`Harness`] owns a node, its storage, clock reading and RNG, calls its
+//! callbacks and hands back what it did ([`Effects`]), so a model's author
+//! can test one state machine step by step.
+//!
+//! ```
+//! use shakedown_sim::node::*;
+//! use shakedown_sim::testing::Harness;
+//!
+//! struct Echo;
+//! impl Node for Echo {
+//!     type Message = u32;
+//!     type Timer = ();
+//!     fn on_start(&mut self, _: &mut Ctx<'_, Self>) {}
+//!     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, m: u32) {
+//!         ctx.send(from, m + 1);
+//!     }
+//!     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: TimerId, _: ()) {}
+//!     fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: ClientRequest) {}
+//! }
+//!
+//! let mut h = Harness::new(Echo, NodeId(0), 3, 42);
+//! let fx = h.message(NodeId(2), 7);
+//! assert_eq!(fx.sends, vec![(NodeId(2), 8)]);
+//! ```
+
+use crate::node::{
+    ClientRequest, ClientResponse, Ctx, Effects as RawEffects, ModelFault, Node, NodeId, NodeRng,
+    RequestId, TimerId,
+};
+use crate::storage::Storage;
+use crate::time::Timestamp;
+use std::time::Duration;
+
+/// What a node did during one callback.
+#[derive(Debug)]
+pub struct Effects<N: Node> {
+    /// Messages sent, in order.
+    pub sends: Vec<(NodeId, N::Message)>,
+    /// Timers set: id, delay on the node's clock, payload.
+    pub timers_set: Vec<(TimerId, Duration, N::Timer)>,
+    /// Timers cancelled.
+    pub timers_cancelled: Vec<TimerId>,
+    /// Client responses.
+    pub responses: Vec<(RequestId, ClientResponse)>,
+    /// Gauges reported.
+    pub gauges: Vec<(String, f64)>,
+}
+
+/// One node outside any engine. See the [module docs](self).
+pub struct Harness<N: Node> {
+    /// The node under test.
+    pub node: N,
+    /// Its storage.
+    pub storage: Storage,
+    /// What [`Ctx::now`] returns; set it to move time.
+    pub now: Timestamp,
+    id: NodeId,
+    nodes: Vec<NodeId>,
+    rng: NodeRng,
+    next_timer: u64,
+}
+
+impl<N: Node> Harness<N> {
+    /// Wraps `node` as node `id` of a cluster of `cluster_size` nodes.
+    pub fn new(node: N, id: NodeId, cluster_size: usize, seed: u64) -> Self {
+        Harness {
+            node,
+            storage: Storage::new(),
+            now: Timestamp(0),
+            id,
+            nodes: (0..cluster_size).map(NodeId::from_index).collect(),
+            rng: NodeRng::for_node(seed, id, 0),
+            next_timer: 0,
+        }
+    }
+
+    fn call(&mut self, f: impl FnOnce(&mut N, &mut Ctx<'_, N>)) -> Effects<N> {
+        let mut raw = RawEffects::new();
+        raw.next_timer = self.next_timer;
+        let mut ctx = Ctx {
+            id: self.id,
+            nodes: &self.nodes,
+            now: self.now,
+            storage: &mut self.storage,
+            rng: &mut self.rng,
+            effects: &mut raw,
+        };
+        f(&mut self.node, &mut ctx);
+        self.next_timer = raw.next_timer;
+        Effects {
+            sends: raw.sends,
+            timers_set: raw.timers_set,
+            timers_cancelled: raw.timers_cancelled,
+            responses: raw.responses,
+            gauges: raw.gauges,
+        }
+    }
+
+    /// Calls [`Node::on_start`].
+    pub fn start(&mut self) -> Effects<N> {
+        self.call(|n, ctx| n.on_start(ctx))
+    }
+
+    /// Calls [`Node::on_message`].
+    pub fn message(&mut self, from: NodeId, msg: N::Message) -> Effects<N> {
+        self.call(|n, ctx| n.on_message(ctx, from, msg))
+    }
+
+    /// Calls [`Node::on_timer`].
+    pub fn timer(&mut self, id: TimerId, timer: N::Timer) -> Effects<N> {
+        self.call(|n, ctx| n.on_timer(ctx, id, timer))
+    }
+
+    /// Calls [`Node::on_request`].
+    pub fn request(&mut self, req: ClientRequest) -> Effects<N> {
+        self.call(|n, ctx| n.on_request(ctx, req))
+    }
+
+    /// Calls [`Node::on_model_fault`].
+    pub fn model_fault(&mut self, fault: &ModelFault) -> (Result<(), String>, Effects<N>) {
+        let mut result = Ok(());
+        let fx = self.call(|n, ctx| result = n.on_model_fault(ctx, fault));
+        (result, fx)
+    }
+
+    /// Crashes the node's storage (unsynced writes lost) and replaces the
+    /// node with `rebuilt`, as a restart would; call [`Harness::start`] next.
+    pub fn crash_and_replace(&mut self, rebuilt: N) {
+        self.storage.crash();
+        self.node = rebuilt;
+    }
+}
