@@ -203,7 +203,9 @@ pub enum PairingError {
         open: usize,
     },
     /// A completion with no open invocation from that process.
-    #[error("event {index}: process {process} completed `{f}` ({kind}) without an open invocation")]
+    #[error(
+        "event {index}: process {process} completed `{f}` ({kind}) without an open invocation"
+    )]
     Unmatched {
         /// The offending event.
         index: usize,
@@ -337,8 +339,18 @@ mod tests {
             ev(0, EventType::Invoke, "write", 1.into()),
             ev(0, EventType::Invoke, "write", 2.into()),
         ]);
-        assert!(matches!(h.client_ops(), Err(PairingError::DoubleInvoke { index: 1, open: 0, .. })));
+        assert!(matches!(
+            h.client_ops(),
+            Err(PairingError::DoubleInvoke {
+                index: 1,
+                open: 0,
+                ..
+            })
+        ));
         let h = History::new(vec![ev(3, EventType::Ok, "read", 1.into())]);
-        assert!(matches!(h.client_ops(), Err(PairingError::Unmatched { index: 0, .. })));
+        assert!(matches!(
+            h.client_ops(),
+            Err(PairingError::Unmatched { index: 0, .. })
+        ));
     }
 }

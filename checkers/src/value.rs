@@ -125,7 +125,12 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// Writes the value as EDN.
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn seq(f: &mut fmt::Formatter<'_>, open: &str, items: &[Value], close: &str) -> fmt::Result {
+        fn seq(
+            f: &mut fmt::Formatter<'_>,
+            open: &str,
+            items: &[Value],
+            close: &str,
+        ) -> fmt::Result {
             f.write_str(open)?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {

@@ -132,16 +132,31 @@ pub struct Verdict {
 impl Verdict {
     /// A valid verdict for `ops` operations.
     pub fn valid(ops: usize) -> Self {
-        Verdict { outcome: Outcome::Valid, counterexample: None, reason: None, ops }
+        Verdict {
+            outcome: Outcome::Valid,
+            counterexample: None,
+            reason: None,
+            ops,
+        }
     }
 
     /// An unknown verdict with its reason.
     pub fn unknown(ops: usize, reason: impl Into<String>) -> Self {
-        Verdict { outcome: Outcome::Unknown, counterexample: None, reason: Some(reason.into()), ops }
+        Verdict {
+            outcome: Outcome::Unknown,
+            counterexample: None,
+            reason: Some(reason.into()),
+            ops,
+        }
     }
 
     /// An invalid verdict with its counterexample.
     pub fn invalid(ops: usize, counterexample: Counterexample) -> Self {
-        Verdict { outcome: Outcome::Invalid, counterexample: Some(counterexample), reason: None, ops }
+        Verdict {
+            outcome: Outcome::Invalid,
+            counterexample: Some(counterexample),
+            reason: None,
+            ops,
+        }
     }
 }
