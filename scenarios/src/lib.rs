@@ -2,3 +2,4 @@
 //! replay, shrinking, reports and the `shakedown` command.
 
 pub mod cli;
+pub mod report;

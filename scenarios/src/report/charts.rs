@@ -1,0 +1,649 @@
+//! SVG charts: latency and throughput from the history, message counts and
+//! model gauges from [`Metrics`]. Drawn here, in Rust, so they need no
+//! script, and downsampled so a large history stays small.
+
+use super::axis::{format_ns, Axis, AxisKind};
+use super::escape::html;
+use super::faults::Faults;
+use super::metrics::{Metrics, Point, Series, SeriesKind};
+use shakedown_checkers::{Completion, Op};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Colours for categories (op types, nodes), chosen to stay apart for most
+/// kinds of colour blindness when paired with the dash patterns.
+pub const PALETTE: [&str; 10] = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b8860b", "#b07aa1", "#ff9da7",
+    "#9c755f", "#6b6b6b",
+];
+
+/// At most this many ops are drawn as individual latency points; past it,
+/// latency is drawn per time bucket (median and maximum).
+pub const SCATTER_OPS_MAX: usize = 3_000;
+/// Time buckets for bucketed charts.
+pub const BUCKETS: usize = 120;
+/// Points kept per metrics series (min and max per bucket keep the peaks).
+pub const SERIES_POINTS_MAX: usize = 800;
+
+const WIDTH: f64 = 1100.0;
+const HEIGHT: f64 = 220.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 10.0;
+const BOTTOM: f64 = 28.0;
+
+fn color(i: usize) -> &'static str {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// How a y value maps to pixels.
+#[derive(Clone, Copy)]
+enum YScale {
+    Linear { max: f64 },
+    Log { lo_exp: i32, hi_exp: i32 },
+}
+
+impl YScale {
+    fn linear(max: f64) -> Self {
+        YScale::Linear {
+            max: nice_ceiling(max.max(1e-9)),
+        }
+    }
+
+    fn log(min: f64, max: f64) -> Self {
+        let lo_exp = min.max(1.0).log10().floor() as i32;
+        let hi_exp = (max.max(1.0).log10().ceil() as i32).max(lo_exp + 1);
+        YScale::Log { lo_exp, hi_exp }
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        let h = HEIGHT - TOP - BOTTOM;
+        let frac = match *self {
+            YScale::Linear { max } => v / max,
+            YScale::Log { lo_exp, hi_exp } => {
+                (v.max(1.0).log10() - f64::from(lo_exp)) / f64::from(hi_exp - lo_exp)
+            }
+        };
+        TOP + h * (1.0 - frac.clamp(0.0, 1.0))
+    }
+
+    fn ticks(&self) -> Vec<f64> {
+        match *self {
+            YScale::Linear { max } => (0..=4).map(|i| max * f64::from(i) / 4.0).collect(),
+            YScale::Log { lo_exp, hi_exp } => (lo_exp..=hi_exp).map(|e| 10f64.powi(e)).collect(),
+        }
+    }
+}
+
+/// The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `v`.
+fn nice_ceiling(v: f64) -> f64 {
+    let mag = 10f64.powf(v.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if m * mag >= v {
+            return m * mag;
+        }
+    }
+    10.0 * mag
+}
+
+/// A chart's x range and units.
+#[derive(Clone, Copy)]
+struct XScale {
+    end: i64,
+    kind: AxisKind,
+}
+
+impl XScale {
+    fn x(&self, at: i64) -> f64 {
+        LEFT + (WIDTH - LEFT - RIGHT) * (at as f64 / self.end.max(1) as f64).clamp(0.0, 1.0)
+    }
+
+    fn label(&self, at: i64) -> String {
+        match self.kind {
+            AxisKind::Nanos => format_ns(at),
+            AxisKind::Events => at.to_string(),
+        }
+    }
+}
+
+fn fmt_value(v: f64, unit: ValueUnit) -> String {
+    match unit {
+        ValueUnit::Nanos => format_ns(v.round() as i64),
+        ValueUnit::Plain => {
+            if v.abs() >= 1e6 {
+                format!("{:.1}M", v / 1e6)
+            } else if v.abs() >= 1e4 {
+                format!("{:.1}k", v / 1e3)
+            } else if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.2}")
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ValueUnit {
+    Nanos,
+    Plain,
+}
+
+/// What one chart plots: its id, title and scales.
+struct Frame<'a> {
+    id: &'a str,
+    title: &'a str,
+    x: XScale,
+    y: YScale,
+    y_unit: ValueUnit,
+    y_label: &'a str,
+}
+
+/// Starts a chart: frame, axes, ticks and shaded fault windows.
+fn open_chart(out: &mut String, frame: Frame<'_>, faults: Option<&Faults>) {
+    let Frame {
+        id,
+        title,
+        x,
+        y,
+        y_unit,
+        y_label,
+    } = frame;
+    let _ = write!(
+        out,
+        r#"<figure class="chart" id="{id}"><figcaption>{title}</figcaption><svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{title}">"#,
+        id = html(id),
+        title = html(title),
+    );
+    if let Some(faults) = faults {
+        for w in &faults.windows {
+            let (x0, x1) = (x.x(w.start), x.x(w.end));
+            let _ = write!(
+                out,
+                r#"<rect class="fault" x="{x0:.1}" y="{TOP}" width="{:.1}" height="{:.1}"><title>{}</title></rect>"#,
+                (x1 - x0).max(1.0),
+                HEIGHT - TOP - BOTTOM,
+                html(&format!("{} {}", w.name, w.detail)),
+            );
+        }
+    }
+    let bottom = HEIGHT - BOTTOM;
+    let _ = write!(
+        out,
+        r#"<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{}" y2="{bottom}"/>"#,
+        WIDTH - RIGHT
+    );
+    let _ = write!(
+        out,
+        r#"<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>"#
+    );
+    for i in 0..=8 {
+        let at = x.end * i / 8;
+        let px = x.x(at);
+        let anchor = if i == 0 {
+            "start"
+        } else if i == 8 {
+            "end"
+        } else {
+            "middle"
+        };
+        let _ = write!(
+            out,
+            r#"<line class="tick" x1="{px:.1}" y1="{bottom}" x2="{px:.1}" y2="{:.1}"/><text x="{px:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
+            bottom + 4.0,
+            bottom + 16.0,
+            html(&x.label(at)),
+        );
+    }
+    for v in y.ticks() {
+        let py = y.y(v);
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{}" y2="{py:.1}"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - RIGHT,
+            LEFT - 4.0,
+            py + 4.0,
+            html(&fmt_value(v, y_unit)),
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text class="ylabel" x="12" y="{:.1}" transform="rotate(-90 12 {:.1})" text-anchor="middle">{}</text>"#,
+        TOP + (HEIGHT - TOP - BOTTOM) / 2.0,
+        TOP + (HEIGHT - TOP - BOTTOM) / 2.0,
+        html(y_label),
+    );
+}
+
+/// Ends a chart with its legend: `(label, colour, dash)` entries.
+fn close_chart(out: &mut String, legend: &[(String, &str, &str)], note: Option<&str>) {
+    out.push_str("</svg><div class=\"legend\">");
+    for (label, colour, dash) in legend {
+        let _ = write!(
+            out,
+            r#"<span><svg width="28" height="10"><line x1="1" y1="5" x2="27" y2="5" stroke="{colour}" stroke-width="3" stroke-dasharray="{dash}"/></svg>{}</span>"#,
+            html(label)
+        );
+    }
+    if let Some(note) = note {
+        let _ = write!(out, r#"<span class="note">{}</span>"#, html(note));
+    }
+    out.push_str("</div></figure>");
+}
+
+fn polyline(out: &mut String, points: &[(f64, f64)], colour: &str, dash: &str) {
+    if points.is_empty() {
+        return;
+    }
+    out.push_str(r#"<polyline fill="none" stroke=""#);
+    out.push_str(colour);
+    let _ = write!(
+        out,
+        r#"" stroke-width="1.6" stroke-dasharray="{dash}" points=""#
+    );
+    for (x, y) in points {
+        let _ = write!(out, "{x:.1},{y:.1} ");
+    }
+    out.push_str("\"/>");
+}
+
+const DASHES: [&str; 4] = ["", "6 3", "2 2", "8 3 2 3"];
+
+/// Latency per op type over time (by invocation time), log scale.
+pub fn latency(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
+    // (f, completion, start, latency)
+    let mut fs: Vec<&str> = Vec::new();
+    let mut points: Vec<(usize, Completion, i64, i64)> = Vec::new();
+    for op in ops {
+        let Some(c) = op.complete_index else { continue };
+        let start = axis.pos.get(op.invoke_index).copied().unwrap_or(0);
+        let latency = axis.pos.get(c).copied().unwrap_or(start) - start;
+        let fi = match fs.iter().position(|f| *f == op.f) {
+            Some(i) => i,
+            None => {
+                fs.push(&op.f);
+                fs.len() - 1
+            }
+        };
+        points.push((fi, op.completion, start, latency.max(0)));
+    }
+    let x = XScale {
+        end: axis.end,
+        kind: axis.kind,
+    };
+    let min = points.iter().map(|p| p.3).min().unwrap_or(1) as f64;
+    let max = points.iter().map(|p| p.3).max().unwrap_or(1) as f64;
+    let y = YScale::log(min, max);
+    let (unit, y_label) = match axis.kind {
+        AxisKind::Nanos => (ValueUnit::Nanos, "latency"),
+        AxisKind::Events => (ValueUnit::Plain, "latency (events)"),
+    };
+    let mut out = String::new();
+    open_chart(
+        &mut out,
+        Frame {
+            id: "chart-latency",
+            title: "Latency per op type",
+            x,
+            y,
+            y_unit: unit,
+            y_label,
+        },
+        Some(faults),
+    );
+    let mut legend: Vec<(String, &str, &str)> = Vec::new();
+    let note = if points.len() <= SCATTER_OPS_MAX {
+        for &(fi, completion, start, lat) in &points {
+            let (px, py) = (x.x(start), y.y(lat as f64));
+            let c = color(fi);
+            let tip = html(&format!(
+                "{} {} at {}: {}",
+                fs[fi],
+                completion_name(completion),
+                x.label(start),
+                fmt_value(lat as f64, unit)
+            ));
+            match completion {
+                Completion::Ok => {
+                    let _ = write!(
+                        out,
+                        r#"<circle cx="{px:.1}" cy="{py:.1}" r="2.5" fill="{c}"><title>{tip}</title></circle>"#
+                    );
+                }
+                Completion::Fail => {
+                    let _ = write!(
+                        out,
+                        r#"<path d="M{:.1} {:.1}l6 6m0 -6l-6 6" stroke="{c}" stroke-width="1.5"><title>{tip}</title></path>"#,
+                        px - 3.0,
+                        py - 3.0
+                    );
+                }
+                Completion::Info => {
+                    let _ = write!(
+                        out,
+                        r#"<circle cx="{px:.1}" cy="{py:.1}" r="3" fill="none" stroke="{c}" stroke-width="1.2"><title>{tip}</title></circle>"#
+                    );
+                }
+            }
+        }
+        for (i, f) in fs.iter().enumerate() {
+            legend.push(((*f).to_owned(), color(i), ""));
+        }
+        "● ok   × fail   ○ info (timed out)".to_owned()
+    } else {
+        // Per f and bucket: median and maximum latency.
+        let mut buckets: Vec<Vec<Vec<i64>>> = vec![vec![Vec::new(); BUCKETS]; fs.len()];
+        for &(fi, _, start, lat) in &points {
+            let b = bucket_of(start, axis.end);
+            buckets[fi][b].push(lat);
+        }
+        for (fi, f) in fs.iter().enumerate() {
+            let mut p50 = Vec::new();
+            let mut pmax = Vec::new();
+            for (b, lats) in buckets[fi].iter_mut().enumerate() {
+                if lats.is_empty() {
+                    continue;
+                }
+                lats.sort_unstable();
+                let mid = bucket_mid(b, axis.end);
+                p50.push((x.x(mid), y.y(lats[lats.len() / 2] as f64)));
+                pmax.push((x.x(mid), y.y(*lats.last().unwrap_or(&0) as f64)));
+            }
+            polyline(&mut out, &p50, color(fi), "");
+            polyline(&mut out, &pmax, color(fi), "2 2");
+            legend.push((format!("{f} median"), color(fi), ""));
+            legend.push((format!("{f} max"), color(fi), "2 2"));
+        }
+        format!("{} completed ops in {BUCKETS} time buckets", points.len())
+    };
+    let info_open = ops.iter().filter(|o| o.complete_index.is_none()).count();
+    let note = if info_open > 0 {
+        format!("{note}; {info_open} ops never completed (not shown)")
+    } else {
+        note
+    };
+    close_chart(&mut out, &legend, Some(&note));
+    out
+}
+
+fn completion_name(c: Completion) -> &'static str {
+    match c {
+        Completion::Ok => "ok",
+        Completion::Fail => "fail",
+        Completion::Info => "info",
+    }
+}
+
+fn bucket_of(at: i64, end: i64) -> usize {
+    ((at.max(0) as i128 * BUCKETS as i128 / (end.max(1) as i128 + 1)) as usize).min(BUCKETS - 1)
+}
+
+fn bucket_mid(b: usize, end: i64) -> i64 {
+    ((2 * b as i128 + 1) * (end.max(1) as i128 + 1) / (2 * BUCKETS as i128)) as i64
+}
+
+/// Completions per second (or per bucket of events) over time, by type.
+pub fn throughput(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
+    let mut counts = [[0u64; BUCKETS]; 3];
+    for op in ops {
+        let Some(c) = op.complete_index else { continue };
+        let at = axis.pos.get(c).copied().unwrap_or(0);
+        let k = match op.completion {
+            Completion::Ok => 0,
+            Completion::Fail => 1,
+            Completion::Info => 2,
+        };
+        counts[k][bucket_of(at, axis.end)] += 1;
+    }
+    let (scale, y_label) = match axis.kind {
+        AxisKind::Nanos => (
+            1e9 * BUCKETS as f64 / (axis.end.max(1) as f64 + 1.0),
+            "ops/s",
+        ),
+        AxisKind::Events => (1.0, "ops per bucket"),
+    };
+    let max = counts
+        .iter()
+        .flat_map(|c| c.iter())
+        .copied()
+        .max()
+        .unwrap_or(0) as f64
+        * scale;
+    let x = XScale {
+        end: axis.end,
+        kind: axis.kind,
+    };
+    let y = YScale::linear(max);
+    let mut out = String::new();
+    open_chart(
+        &mut out,
+        Frame {
+            id: "chart-throughput",
+            title: "Throughput",
+            x,
+            y,
+            y_unit: ValueUnit::Plain,
+            y_label,
+        },
+        Some(faults),
+    );
+    let styles = [
+        ("ok", "#2e7d32", ""),
+        ("fail", "#c62828", "6 3"),
+        ("info", "#6b6b6b", "2 2"),
+    ];
+    let mut legend = Vec::new();
+    for (k, (name, colour, dash)) in styles.iter().enumerate() {
+        if counts[k].iter().all(|&c| c == 0) {
+            continue;
+        }
+        let pts: Vec<(f64, f64)> = (0..BUCKETS)
+            .map(|b| {
+                (
+                    x.x(bucket_mid(b, axis.end)),
+                    y.y(counts[k][b] as f64 * scale),
+                )
+            })
+            .collect();
+        polyline(&mut out, &pts, colour, dash);
+        legend.push(((*name).to_owned(), *colour, *dash));
+    }
+    close_chart(
+        &mut out,
+        &legend,
+        Some(&format!("completions in {BUCKETS} time buckets")),
+    );
+    out
+}
+
+/// Keeps at most [`SERIES_POINTS_MAX`] points: per bucket, the first, the
+/// minimum and the maximum, so peaks survive.
+fn downsample(points: &[Point], t_lo: i64, t_hi: i64) -> Vec<Point> {
+    if points.len() <= SERIES_POINTS_MAX {
+        return points.to_vec();
+    }
+    let buckets = SERIES_POINTS_MAX / 3;
+    let span = (t_hi - t_lo).max(1) as i128 + 1;
+    let mut out: Vec<Point> = Vec::with_capacity(SERIES_POINTS_MAX);
+    let mut i = 0;
+    while i < points.len() {
+        let b = ((points[i].t_ns - t_lo).max(0) as i128 * buckets as i128 / span) as usize;
+        let mut j = i;
+        let (mut lo, mut hi) = (i, i);
+        while j < points.len()
+            && ((points[j].t_ns - t_lo).max(0) as i128 * buckets as i128 / span) as usize == b
+        {
+            if points[j].value < points[lo].value {
+                lo = j;
+            }
+            if points[j].value > points[hi].value {
+                hi = j;
+            }
+            j += 1;
+        }
+        let mut keep = [i, lo, hi, j - 1];
+        keep.sort_unstable();
+        let mut last = usize::MAX;
+        for k in keep {
+            if k != last {
+                out.push(points[k]);
+                last = k;
+            }
+        }
+        i = j;
+    }
+    out
+}
+
+/// One chart per series name of this kind, one line per label; for
+/// counters, also a table of final totals (rows: labels, columns: names).
+pub fn metrics(metrics: &Metrics, kind: SeriesKind, axis: &Axis, faults: &Faults) -> String {
+    let series: Vec<&Series> = metrics.of_kind(kind).collect();
+    if series.is_empty() {
+        return String::new();
+    }
+    // The x range: the timeline's when the history is timed, so charts line
+    // up; otherwise the metrics' own.
+    let (t0, end, kind_x, shade) = match axis.kind {
+        AxisKind::Nanos => {
+            let last = series
+                .iter()
+                .flat_map(|s| s.points.iter())
+                .map(|p| p.t_ns - axis.t0_ns)
+                .max()
+                .unwrap_or(0);
+            (
+                axis.t0_ns,
+                axis.end.max(last),
+                AxisKind::Nanos,
+                Some(faults),
+            )
+        }
+        AxisKind::Events => {
+            let lo = series
+                .iter()
+                .flat_map(|s| s.points.iter())
+                .map(|p| p.t_ns)
+                .min()
+                .unwrap_or(0);
+            let hi = series
+                .iter()
+                .flat_map(|s| s.points.iter())
+                .map(|p| p.t_ns)
+                .max()
+                .unwrap_or(0);
+            (lo, (hi - lo).max(1), AxisKind::Nanos, None)
+        }
+    };
+    let x = XScale { end, kind: kind_x };
+    let mut names: Vec<&str> = Vec::new();
+    let mut labels: Vec<&str> = Vec::new();
+    for s in &series {
+        if !names.contains(&s.name.as_str()) {
+            names.push(&s.name);
+        }
+        if !labels.contains(&s.label.as_str()) {
+            labels.push(&s.label);
+        }
+    }
+    let mut out = String::new();
+    let prefix = match kind {
+        SeriesKind::Counter => "counter",
+        SeriesKind::Gauge => "gauge",
+    };
+    for (ni, name) in names.iter().enumerate() {
+        let group: Vec<&&Series> = series.iter().filter(|s| s.name == *name).collect();
+        let max = group
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .map(|p| p.value)
+            .fold(0.0f64, f64::max);
+        let y = YScale::linear(max);
+        open_chart(
+            &mut out,
+            Frame {
+                id: &format!("chart-{prefix}-{ni}"),
+                title: name,
+                x,
+                y,
+                y_unit: ValueUnit::Plain,
+                y_label: name,
+            },
+            shade,
+        );
+        let mut legend = Vec::new();
+        for s in group {
+            let li = labels.iter().position(|l| *l == s.label).unwrap_or(0);
+            let pts = downsample(&s.points, t0, t0 + end);
+            let mut line = Vec::with_capacity(pts.len() * 2);
+            for (i, p) in pts.iter().enumerate() {
+                let px = x.x(p.t_ns - t0);
+                let py = y.y(p.value);
+                if kind == SeriesKind::Gauge && i > 0 {
+                    // A gauge holds its level until the next sample.
+                    let prev_y = line.last().map_or(py, |&(_, y)| y);
+                    line.push((px, prev_y));
+                }
+                line.push((px, py));
+            }
+            let dash = DASHES[(li / PALETTE.len()) % DASHES.len()];
+            polyline(&mut out, &line, color(li), dash);
+            legend.push((s.label.clone(), color(li), dash));
+        }
+        close_chart(&mut out, &legend, None);
+    }
+    if kind == SeriesKind::Counter {
+        out.push_str(r#"<table class="totals"><thead><tr><th>node</th>"#);
+        for name in &names {
+            let _ = write!(out, "<th>{}</th>", html(name));
+        }
+        out.push_str("</tr></thead><tbody>");
+        let mut totals: BTreeMap<(&str, &str), f64> = BTreeMap::new();
+        for s in &series {
+            if let Some(v) = s.last_value() {
+                *totals
+                    .entry((s.label.as_str(), s.name.as_str()))
+                    .or_insert(0.0) += v;
+            }
+        }
+        for label in &labels {
+            let _ = write!(out, "<tr><td>{}</td>", html(label));
+            for name in &names {
+                let cell = totals
+                    .get(&(*label, *name))
+                    .map_or("–".to_owned(), |v| fmt_value(*v, ValueUnit::Plain));
+                let _ = write!(out, "<td>{}</td>", html(&cell));
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</tbody></table>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downsampling_keeps_peaks_and_bounds_size() {
+        let mut pts: Vec<Point> = (0..100_000)
+            .map(|i| Point {
+                t_ns: i,
+                value: 1.0,
+            })
+            .collect();
+        pts[54_321].value = 99.0;
+        let out = downsample(&pts, 0, 100_000);
+        assert!(out.len() <= SERIES_POINTS_MAX + 4, "{}", out.len());
+        assert!(out.iter().any(|p| p.value == 99.0));
+        assert!(out.windows(2).all(|w| w[0].t_ns <= w[1].t_ns));
+    }
+
+    #[test]
+    fn nice_ceilings() {
+        assert_eq!(nice_ceiling(7.0), 10.0);
+        assert_eq!(nice_ceiling(180.0), 200.0);
+        assert_eq!(nice_ceiling(0.3), 0.5);
+    }
+}

@@ -1,0 +1,264 @@
+(function () {
+  'use strict';
+  // Draws the timeline from the JSON in #timeline-data. Text from the
+  // history only ever reaches the page through textContent or the canvas,
+  // never through innerHTML.
+  var t0 = (window.performance && performance.now) ? performance.now() : 0;
+  var root = document.documentElement;
+  var D = JSON.parse(document.getElementById('timeline-data').textContent);
+  var n = D.lane.length;
+  var nLanes = D.lanes.length;
+  var canvas = document.getElementById('tl');
+  var ctx = canvas.getContext('2d');
+  var tip = document.getElementById('tip');
+  var rangeLabel = document.getElementById('tl-range');
+  var PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#b8860b', '#b07aa1', '#ff9da7', '#9c755f', '#6b6b6b'];
+  var LABEL_W = 76, STRIP_H = 30, AXIS_H = 24;
+  var laneH = Math.max(2, Math.min(18, Math.floor(12000 / Math.max(1, nLanes))));
+  var view = { lo: 0, hi: D.end };
+  var drag = null;
+  var width = 0;
+
+  // Ops of each lane, by invocation; a process runs one op at a time, so
+  // in a lane both starts and ends are in order and a binary search finds
+  // the op under the pointer.
+  var byLane = [];
+  for (var l = 0; l < nLanes; l++) byLane.push([]);
+  for (var i = 0; i < n; i++) byLane[D.lane[i]].push(i);
+  for (l = 0; l < nLanes; l++) byLane[l].sort(function (a, b) { return D.start[a] - D.start[b]; });
+  var inPrefix = new Uint8Array(n);
+  for (i = 0; i < D.cx_prefix.length; i++) inPrefix[D.cx_prefix[i]] = 1;
+
+  function opEnd(i) { return D.dur[i] < 0 ? D.end : D.start[i] + D.dur[i]; }
+  function X(t) { return LABEL_W + (width - LABEL_W - 8) * (t - view.lo) / Math.max(1, view.hi - view.lo); }
+  function T(x) { return view.lo + (x - LABEL_W) * Math.max(1, view.hi - view.lo) / Math.max(1, width - LABEL_W - 8); }
+  function fmt(t) {
+    if (D.axis !== 'ns') return 'event ' + Math.round(t);
+    var a = Math.abs(t);
+    if (a >= 1e9) return (t / 1e9).toFixed(a >= 1e11 ? 0 : 3) + ' s';
+    if (a >= 1e6) return (t / 1e6).toFixed(2) + ' ms';
+    if (a >= 1e3) return (t / 1e3).toFixed(1) + ' µs';
+    return Math.round(t) + ' ns';
+  }
+  function faultColor(name) {
+    var h = 0;
+    for (var k = 0; k < name.length; k++) h = (h * 31 + name.charCodeAt(k)) >>> 0;
+    return PALETTE[h % PALETTE.length];
+  }
+  function pattern(base, stripe, cross) {
+    var p = document.createElement('canvas');
+    p.width = 8; p.height = 8;
+    var c = p.getContext('2d');
+    c.fillStyle = base; c.fillRect(0, 0, 8, 8);
+    c.strokeStyle = stripe; c.lineWidth = 2;
+    c.beginPath(); c.moveTo(-2, 10); c.lineTo(10, -2); c.stroke();
+    if (cross) { c.beginPath(); c.moveTo(-2, -2); c.lineTo(10, 10); c.stroke(); }
+    return ctx.createPattern(p, 'repeat');
+  }
+  var STYLE = ['#43a047', pattern('#e53935', '#8e0000', true), pattern('#bdbdbd', '#616161', false)];
+
+  function draw() {
+    width = Math.max(400, canvas.parentNode.clientWidth - 2);
+    var height = STRIP_H + nLanes * laneH + AXIS_H;
+    var dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+    canvas.style.height = height + 'px';
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    var bottom = STRIP_H + nLanes * laneH;
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.textBaseline = 'middle';
+    // lanes
+    for (var l = 0; l < nLanes; l++) {
+      if (l % 2) { ctx.fillStyle = '#f8f9fa'; ctx.fillRect(LABEL_W, STRIP_H + l * laneH, width - LABEL_W, laneH); }
+      if (laneH >= 9) { ctx.fillStyle = '#5f6368'; ctx.fillText(clip(D.lanes[l], 10), 4, STRIP_H + l * laneH + laneH / 2); }
+    }
+    if (laneH < 9) { ctx.fillStyle = '#5f6368'; ctx.fillText(nLanes + ' processes', 4, STRIP_H + 8); }
+    ctx.save();
+    ctx.beginPath(); ctx.rect(LABEL_W, 0, width - LABEL_W, height); ctx.clip();
+    // fault windows
+    for (var w = 0; w < D.faults.length; w++) {
+      var f = D.faults[w];
+      if (f[3] < view.lo || f[2] > view.hi) continue;
+      var x0 = X(f[2]), x1 = Math.max(X(f[3]), x0 + 2);
+      ctx.globalAlpha = 0.16; ctx.fillStyle = faultColor(f[0]);
+      ctx.fillRect(x0, STRIP_H, x1 - x0, bottom - STRIP_H);
+      ctx.globalAlpha = 0.85;
+      ctx.fillRect(x0, 4 + (w % 2) * 12, x1 - x0, 10);
+      ctx.globalAlpha = 1; ctx.fillStyle = '#1d1d1f';
+      var label = f[0] + (f[4] ? ' (never healed)' : '');
+      if (x1 - x0 > 30) ctx.fillText(clip(label, Math.floor((x1 - x0) / 6)), Math.max(x0, LABEL_W) + 2, 9 + (w % 2) * 12);
+    }
+    ctx.globalAlpha = 1;
+    for (var m = 0; m < D.marks.length; m++) {
+      var mk = D.marks[m];
+      if (mk[2] < view.lo || mk[2] > view.hi) continue;
+      var mx = X(mk[2]);
+      ctx.strokeStyle = '#8d6e63'; ctx.setLineDash([3, 3]);
+      ctx.beginPath(); ctx.moveTo(mx, STRIP_H); ctx.lineTo(mx, bottom); ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    // ops
+    var pad = laneH >= 6 ? 1 : 0;
+    for (var k = 0; k < 3; k++) {
+      ctx.fillStyle = STYLE[k];
+      for (var i = 0; i < n; i++) {
+        if (D.kind[i] !== k) continue;
+        var s = D.start[i], e = opEnd(i);
+        if (e < view.lo || s > view.hi) continue;
+        var a = X(s), b = X(e);
+        ctx.fillRect(a, STRIP_H + D.lane[i] * laneH + pad, Math.max(1, b - a), laneH - 2 * pad);
+      }
+    }
+    if (laneH >= 8 && D.cx_prefix.length) {
+      ctx.fillStyle = '#1b5e20';
+      for (var p = 0; p < D.cx_prefix.length; p++) {
+        var j = D.cx_prefix[p];
+        if (opEnd(j) < view.lo || D.start[j] > view.hi) continue;
+        var pa = X(D.start[j]);
+        ctx.fillRect(pa, STRIP_H + D.lane[j] * laneH + 1, Math.max(1, X(opEnd(j)) - pa), 2);
+      }
+    }
+    if (D.cx_op !== null && D.cx_op !== undefined) {
+      var c = D.cx_op, ca = X(D.start[c]), cb = Math.max(X(opEnd(c)), ca + 2), cy = STRIP_H + D.lane[c] * laneH;
+      ctx.strokeStyle = '#d50000'; ctx.lineWidth = 1; ctx.setLineDash([4, 3]);
+      ctx.beginPath(); ctx.moveTo(ca, STRIP_H); ctx.lineTo(ca, bottom); ctx.stroke();
+      ctx.setLineDash([]); ctx.lineWidth = 3;
+      ctx.strokeRect(ca - 2, cy - 1, cb - ca + 4, laneH + 2);
+      ctx.lineWidth = 1;
+      ctx.fillStyle = '#d50000'; ctx.font = 'bold 11px system-ui, sans-serif';
+      ctx.fillText('\u2717 not linearizable', Math.min(ca + 4, width - 110), STRIP_H - 6);
+      ctx.font = '11px system-ui, sans-serif';
+    }
+    if (drag && drag.x1 !== undefined) {
+      ctx.fillStyle = 'rgba(26,115,232,.15)';
+      ctx.fillRect(Math.min(drag.x0, drag.x1), STRIP_H, Math.abs(drag.x1 - drag.x0), bottom - STRIP_H);
+    }
+    ctx.restore();
+    // axis
+    ctx.strokeStyle = '#9aa0a6'; ctx.fillStyle = '#5f6368';
+    ctx.beginPath(); ctx.moveTo(LABEL_W, bottom + 0.5); ctx.lineTo(width - 8, bottom + 0.5); ctx.stroke();
+    for (var tk = 0; tk <= 8; tk++) {
+      var tt = view.lo + (view.hi - view.lo) * tk / 8, tx = X(tt);
+      ctx.beginPath(); ctx.moveTo(tx, bottom); ctx.lineTo(tx, bottom + 4); ctx.stroke();
+      ctx.textAlign = tk === 0 ? 'left' : (tk === 8 ? 'right' : 'center');
+      ctx.fillText(fmt(tt), tx, bottom + 14);
+    }
+    ctx.textAlign = 'left';
+    rangeLabel.textContent = 'showing ' + fmt(view.lo) + ' – ' + fmt(view.hi) + ' · ' + n + ' ops · ' + nLanes + ' processes';
+  }
+
+  function clip(s, max) { s = String(s); return s.length > max ? s.slice(0, Math.max(1, max - 1)) + '…' : s; }
+
+  function opAt(x, y) {
+    var l = Math.floor((y - STRIP_H) / laneH);
+    if (l < 0 || l >= nLanes || x < LABEL_W) return -1;
+    var t = T(x), tol = 3 * (view.hi - view.lo) / Math.max(1, width - LABEL_W);
+    var ops = byLane[l], lo = 0, hi = ops.length - 1, best = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (D.start[ops[mid]] <= t + tol) { best = mid; lo = mid + 1; } else { hi = mid - 1; }
+    }
+    if (best < 0) return -1;
+    var op = ops[best];
+    return opEnd(op) >= t - tol ? op : -1;
+  }
+
+  function faultAt(x, y) {
+    if (y > STRIP_H) return -1;
+    var t = T(x);
+    for (var w = 0; w < D.faults.length; w++) if (D.faults[w][2] <= t && t <= D.faults[w][3]) return w;
+    return -1;
+  }
+
+  function describe(i) {
+    var kinds = ['ok', 'fail', 'info'];
+    var lines = [
+      'process ' + D.lanes[D.lane[i]] + ' · ' + D.strs[D.f[i]] + ' → ' + kinds[D.kind[i]],
+    ];
+    if (D.key[i] >= 0) lines.push('key: ' + D.strs[D.key[i]]);
+    lines.push('invoked with: ' + D.strs[D.inv[i]]);
+    if (D.kind[i] !== 2) lines.push('result: ' + D.strs[D.val[i]]);
+    lines.push('invoked at ' + fmt(D.start[i]));
+    if (D.dur[i] >= 0) lines.push('completed at ' + fmt(D.start[i] + D.dur[i]) + ' (took ' + (D.axis === 'ns' ? fmt(D.dur[i]) : D.dur[i] + ' events') + ')');
+    else lines.push('never completed');
+    if (i === D.cx_op) lines.push('✗ the op that cannot be linearized');
+    else if (inPrefix[i]) lines.push('in the longest linearizable prefix');
+    return lines.join('\n');
+  }
+
+  function showTip(text, ev) {
+    tip.textContent = text;
+    tip.hidden = false;
+    var wrap = canvas.parentNode.getBoundingClientRect();
+    var x = ev.clientX - wrap.left + 14, y = ev.clientY - wrap.top + canvas.parentNode.scrollTop + 14;
+    if (x + 340 > wrap.width) x = Math.max(0, x - 360);
+    tip.style.left = x + 'px';
+    tip.style.top = y + 'px';
+  }
+
+  function pos(ev) {
+    var r = canvas.getBoundingClientRect();
+    return { x: ev.clientX - r.left, y: ev.clientY - r.top };
+  }
+
+  canvas.addEventListener('mousemove', function (ev) {
+    var p = pos(ev);
+    if (drag) { drag.x1 = p.x; draw(); return; }
+    var i = opAt(p.x, p.y);
+    if (i >= 0) { showTip(describe(i), ev); return; }
+    var w = faultAt(p.x, p.y);
+    if (w >= 0) {
+      var f = D.faults[w];
+      showTip('fault: ' + f[0] + (f[1] ? '\n' + f[1] : '') + '\nfrom ' + fmt(f[2]) + ' to ' + (f[4] ? 'the end (never healed)' : fmt(f[3])), ev);
+      return;
+    }
+    tip.hidden = true;
+  });
+  canvas.addEventListener('mouseleave', function () { tip.hidden = true; });
+  canvas.addEventListener('mousedown', function (ev) { drag = { x0: pos(ev).x }; });
+  window.addEventListener('mouseup', function () {
+    if (!drag) return;
+    var d = drag; drag = null;
+    if (d.x1 !== undefined && Math.abs(d.x1 - d.x0) > 4) {
+      var a = T(Math.min(d.x0, d.x1)), b = T(Math.max(d.x0, d.x1));
+      zoomTo(a, b);
+    } else draw();
+  });
+  canvas.addEventListener('dblclick', function () { zoomTo(0, D.end); });
+
+  function zoomTo(lo, hi) {
+    lo = Math.max(0, lo); hi = Math.min(D.end, hi);
+    if (hi - lo < 2) { var mid = (lo + hi) / 2; lo = mid - 1; hi = mid + 1; }
+    view.lo = lo; view.hi = hi;
+    draw();
+  }
+  function showCounterexample() {
+    if (D.cx_op === null || D.cx_op === undefined) return;
+    var c = D.cx_op, s = D.start[c], e = opEnd(c), span = Math.max(e - s, D.end / 200, 2);
+    zoomTo(s - 2 * span, e + 2 * span);
+    document.getElementById('timeline').scrollIntoView();
+  }
+  document.getElementById('zoom-out').addEventListener('click', function () {
+    var mid = (view.lo + view.hi) / 2, half = (view.hi - view.lo);
+    zoomTo(mid - half, mid + half);
+  });
+  document.getElementById('zoom-reset').addEventListener('click', function () { zoomTo(0, D.end); });
+  var cxButtons = document.querySelectorAll('.show-cx');
+  for (var b = 0; b < cxButtons.length; b++) cxButtons[b].addEventListener('click', showCounterexample);
+  window.addEventListener('resize', draw);
+
+  draw();
+
+  // What a headless test reads back from the DOM.
+  root.setAttribute('data-ops-drawn', String(n));
+  var cx = document.getElementById('counterexample');
+  if (cx) {
+    var r = cx.getBoundingClientRect(), st = window.getComputedStyle(cx);
+    var visible = r.width > 0 && r.height > 0 && st.display !== 'none' && st.visibility !== 'hidden' && Number(st.opacity) > 0;
+    root.setAttribute('data-cx-visible', visible ? 'yes' : 'no');
+  }
+  if (t0 || t0 === 0) root.setAttribute('data-render-ms', String(Math.round(performance.now() - t0)));
+  root.setAttribute('data-rendered', 'ok');
+})();

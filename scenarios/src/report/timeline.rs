@@ -1,0 +1,185 @@
+//! The timeline's data: every op in a compact, columnar form that the page's
+//! script draws on a canvas.
+//!
+//! A 100,000-op history must give a report of a few megabytes that opens in
+//! seconds, so ops are not DOM nodes: each is a handful of integers, and
+//! repeated strings (`:f` names, values) are interned in one table.
+
+use super::axis::Axis;
+use super::faults::Faults;
+use serde::Serialize;
+use shakedown_checkers::{Completion, Counterexample, Op, Value};
+use std::collections::BTreeMap;
+
+/// Longest value text kept for hover; longer ones are cut with a note.
+pub const VALUE_CHARS_MAX: usize = 400;
+
+/// Completion codes in [`TimelineData::kind`].
+pub const KIND_OK: u8 = 0;
+/// See [`KIND_OK`].
+pub const KIND_FAIL: u8 = 1;
+/// See [`KIND_OK`].
+pub const KIND_INFO: u8 = 2;
+
+/// The timeline as the page's script reads it (JSON, columnar).
+#[derive(Debug, Serialize)]
+pub struct TimelineData {
+    /// `ns` or `events`.
+    pub axis: &'static str,
+    /// End of the axis.
+    pub end: i64,
+    /// Lane labels (client processes, in order).
+    pub lanes: Vec<String>,
+    /// Interned strings: `:f` names, keys and values.
+    pub strs: Vec<String>,
+    /// Per op: lane index.
+    pub lane: Vec<u32>,
+    /// Per op: invocation position on the axis.
+    pub start: Vec<i64>,
+    /// Per op: completion minus invocation, or -1 if it never completed.
+    pub dur: Vec<i64>,
+    /// Per op: [`KIND_OK`], [`KIND_FAIL`] or [`KIND_INFO`].
+    pub kind: Vec<u8>,
+    /// Per op: `:f`, index into `strs`.
+    pub f: Vec<u32>,
+    /// Per op: `:key`, index into `strs`, or -1.
+    pub key: Vec<i64>,
+    /// Per op: invoked value, index into `strs`.
+    pub inv: Vec<u32>,
+    /// Per op: completed value, index into `strs`.
+    pub val: Vec<u32>,
+    /// Fault windows: `[name, detail, start, end, open_ended]`.
+    pub faults: Vec<(String, String, i64, i64, bool)>,
+    /// Instant nemesis events: `[name, detail, at]`.
+    pub marks: Vec<(String, String, i64)>,
+    /// The op that cannot be linearized (its index in the op arrays), if any.
+    pub cx_op: Option<usize>,
+    /// Ops of the longest linearizable prefix (indices in the op arrays).
+    pub cx_prefix: Vec<usize>,
+}
+
+#[derive(Default)]
+struct Interner {
+    strs: Vec<String>,
+    index: BTreeMap<String, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: String) -> u32 {
+        if let Some(&i) = self.index.get(&s) {
+            return i;
+        }
+        let i = self.strs.len() as u32;
+        self.index.insert(s.clone(), i);
+        self.strs.push(s);
+        i
+    }
+
+    fn value(&mut self, v: &Value) -> u32 {
+        self.intern(clip(v.to_string()))
+    }
+}
+
+/// Cuts a long text to [`VALUE_CHARS_MAX`] characters with a note.
+pub fn clip(text: String) -> String {
+    if text.chars().count() <= VALUE_CHARS_MAX {
+        return text;
+    }
+    let total = text.chars().count();
+    let mut cut: String = text.chars().take(VALUE_CHARS_MAX).collect();
+    cut.push_str(&format!("… ({total} characters in all)"));
+    cut
+}
+
+impl TimelineData {
+    /// Builds the timeline of `ops` (from [`shakedown_checkers::History::client_ops`]).
+    pub fn new(
+        ops: &[Op],
+        axis: &Axis,
+        faults: &Faults,
+        counterexample: Option<&Counterexample>,
+    ) -> Self {
+        let mut lanes_by_process = BTreeMap::new();
+        for op in ops {
+            lanes_by_process.entry(op.process.clone()).or_insert(0u32);
+        }
+        for (i, lane) in lanes_by_process.values_mut().enumerate() {
+            *lane = i as u32;
+        }
+        let mut strs = Interner::default();
+        let n = ops.len();
+        let mut data = TimelineData {
+            axis: axis.kind.name(),
+            end: axis.end,
+            lanes: lanes_by_process.keys().map(ToString::to_string).collect(),
+            strs: Vec::new(),
+            lane: Vec::with_capacity(n),
+            start: Vec::with_capacity(n),
+            dur: Vec::with_capacity(n),
+            kind: Vec::with_capacity(n),
+            f: Vec::with_capacity(n),
+            key: Vec::with_capacity(n),
+            inv: Vec::with_capacity(n),
+            val: Vec::with_capacity(n),
+            faults: faults
+                .windows
+                .iter()
+                .map(|w| {
+                    (
+                        w.name.clone(),
+                        clip(w.detail.clone()),
+                        w.start,
+                        w.end,
+                        w.open_ended,
+                    )
+                })
+                .collect(),
+            marks: faults
+                .marks
+                .iter()
+                .map(|m| (m.name.clone(), clip(m.detail.clone()), m.at))
+                .collect(),
+            cx_op: None,
+            cx_prefix: Vec::new(),
+        };
+        for op in ops {
+            let start = axis.pos.get(op.invoke_index).copied().unwrap_or(0);
+            let dur = match op.complete_index {
+                Some(c) => (axis.pos.get(c).copied().unwrap_or(start) - start).max(0),
+                None => -1,
+            };
+            data.lane.push(lanes_by_process[&op.process]);
+            data.start.push(start);
+            data.dur.push(dur);
+            data.kind.push(match op.completion {
+                Completion::Ok => KIND_OK,
+                Completion::Fail => KIND_FAIL,
+                Completion::Info => KIND_INFO,
+            });
+            data.f.push(strs.intern(op.f.clone()));
+            data.key
+                .push(op.key.as_ref().map_or(-1, |k| i64::from(strs.value(k))));
+            data.inv.push(strs.value(&op.invoke_value));
+            data.val.push(strs.value(&op.value));
+        }
+        if let Some(cx) = counterexample {
+            // Match by invoke event index: robust to any re-numbering of op ids.
+            let by_invoke: BTreeMap<usize, usize> = ops
+                .iter()
+                .enumerate()
+                .map(|(i, op)| (op.invoke_index, i))
+                .collect();
+            data.cx_op = cx
+                .op
+                .as_ref()
+                .and_then(|o| by_invoke.get(&o.invoke_index).copied());
+            data.cx_prefix = cx
+                .prefix
+                .iter()
+                .filter_map(|o| by_invoke.get(&o.invoke_index).copied())
+                .collect();
+        }
+        data.strs = strs.strs;
+        data
+    }
+}
