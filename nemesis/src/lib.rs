@@ -1,2 +1,36 @@
-//! The fault vocabulary and schedules: pure data that says *what* goes wrong
-//! and *when*. The simulator (`shakedown-sim`) says *how*.
+//! The fault vocabulary and schedules of Shakedown: pure data that says
+//! *what* goes wrong and *when*. The simulator (`shakedown-sim`) says *how*.
+//!
+//! - [`Fault`]: every fault, with its parameters and its [`Fault::undo`];
+//!   [`catalog()`] lists them for `shakedown list faults`.
+//! - [`Target`]: which nodes a fault hits. Nodes are always named by their
+//!   index, `0..node_count`, everywhere in this crate.
+//! - [`Event`] and [`Schedule`]: faults at simulated times, optionally undone
+//!   after a `duration`. Times are [`SimDuration`]s, written `"10s"`.
+//! - [`Nemesis`]: walks a schedule during a run and hands the simulator
+//!   concrete [`Action`]s (resolved nodes, [`Cut`] links) as [`Step`]s.
+//!
+//! Everything random draws from a seed (ChaCha8); nothing here reads the
+//! wall clock or iterates a hash map.
+
+pub mod action;
+pub mod catalog;
+pub mod duration;
+pub mod fault;
+pub mod nemesis;
+pub mod param;
+pub mod partition;
+pub mod schedule;
+pub mod suggest;
+pub mod target;
+
+pub use action::{Action, Cut};
+pub use catalog::{
+    catalog, render_catalog, Category, FaultInfo, ModelFaultInfo, ModelParamInfo, ParamInfo,
+};
+pub use duration::{DurationError, SimDuration};
+pub use fault::{Distribution, Fault, FaultError, Latency};
+pub use nemesis::{undo_action, ClusterState, Nemesis, Phase, Step};
+pub use param::Param;
+pub use schedule::{Event, Schedule};
+pub use target::{majority, minority, NoRoles, ResolveError, Roles, Target};
