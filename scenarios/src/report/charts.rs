@@ -20,7 +20,7 @@ pub const PALETTE: [&str; 10] = [
 /// At most this many ops are drawn as individual latency points; past it,
 /// latency is drawn per time bucket (median and maximum).
 pub const SCATTER_OPS_MAX: usize = 3_000;
-/// Time buckets for bucketed charts.
+/// Time buckets for bucketed charts, at most.
 pub const BUCKETS: usize = 120;
 /// Points kept per metrics series (min and max per bucket keep the peaks).
 pub const SERIES_POINTS_MAX: usize = 800;
@@ -334,7 +334,7 @@ pub fn latency(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
         // Per f and bucket: median and maximum latency.
         let mut buckets: Vec<Vec<Vec<i64>>> = vec![vec![Vec::new(); BUCKETS]; fs.len()];
         for &(fi, _, start, lat) in &points {
-            let b = bucket_of(start, axis.end);
+            let b = bucket_of(start, axis.end, BUCKETS);
             buckets[fi][b].push(lat);
         }
         for (fi, f) in fs.iter().enumerate() {
@@ -345,7 +345,7 @@ pub fn latency(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
                     continue;
                 }
                 lats.sort_unstable();
-                let mid = bucket_mid(b, axis.end);
+                let mid = bucket_mid(b, axis.end, BUCKETS);
                 p50.push((x.x(mid), y.y(lats[lats.len() / 2] as f64)));
                 pmax.push((x.x(mid), y.y(*lats.last().unwrap_or(&0) as f64)));
             }
@@ -374,17 +374,21 @@ fn completion_name(c: Completion) -> &'static str {
     }
 }
 
-fn bucket_of(at: i64, end: i64) -> usize {
-    ((at.max(0) as i128 * BUCKETS as i128 / (end.max(1) as i128 + 1)) as usize).min(BUCKETS - 1)
+fn bucket_of(at: i64, end: i64, buckets: usize) -> usize {
+    ((at.max(0) as i128 * buckets as i128 / (end.max(1) as i128 + 1)) as usize).min(buckets - 1)
 }
 
-fn bucket_mid(b: usize, end: i64) -> i64 {
-    ((2 * b as i128 + 1) * (end.max(1) as i128 + 1) / (2 * BUCKETS as i128)) as i64
+fn bucket_mid(b: usize, end: i64, buckets: usize) -> i64 {
+    ((2 * b as i128 + 1) * (end.max(1) as i128 + 1) / (2 * buckets as i128)) as i64
 }
 
 /// Completions per second (or per bucket of events) over time, by type.
 pub fn throughput(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
-    let mut counts = [[0u64; BUCKETS]; 3];
+    // About five completions per bucket on average, so a short history
+    // does not draw a comb of spikes; never more than BUCKETS.
+    let completed = ops.iter().filter(|o| o.complete_index.is_some()).count();
+    let buckets = (completed / 5).clamp(8, BUCKETS);
+    let mut counts = vec![vec![0u64; buckets]; 3];
     for op in ops {
         let Some(c) = op.complete_index else { continue };
         let at = axis.pos.get(c).copied().unwrap_or(0);
@@ -393,11 +397,11 @@ pub fn throughput(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
             Completion::Fail => 1,
             Completion::Info => 2,
         };
-        counts[k][bucket_of(at, axis.end)] += 1;
+        counts[k][bucket_of(at, axis.end, buckets)] += 1;
     }
     let (scale, y_label) = match axis.kind {
         AxisKind::Nanos => (
-            1e9 * BUCKETS as f64 / (axis.end.max(1) as f64 + 1.0),
+            1e9 * buckets as f64 / (axis.end.max(1) as f64 + 1.0),
             "ops/s",
         ),
         AxisKind::Events => (1.0, "ops per bucket"),
@@ -437,10 +441,10 @@ pub fn throughput(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
         if counts[k].iter().all(|&c| c == 0) {
             continue;
         }
-        let pts: Vec<(f64, f64)> = (0..BUCKETS)
+        let pts: Vec<(f64, f64)> = (0..buckets)
             .map(|b| {
                 (
-                    x.x(bucket_mid(b, axis.end)),
+                    x.x(bucket_mid(b, axis.end, buckets)),
                     y.y(counts[k][b] as f64 * scale),
                 )
             })
@@ -451,7 +455,7 @@ pub fn throughput(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
     close_chart(
         &mut out,
         &legend,
-        Some(&format!("completions in {BUCKETS} time buckets")),
+        Some(&format!("completions in {buckets} time buckets")),
     );
     out
 }
@@ -551,6 +555,7 @@ pub fn metrics(metrics: &Metrics, kind: SeriesKind, axis: &Axis, faults: &Faults
         SeriesKind::Counter => "counter",
         SeriesKind::Gauge => "gauge",
     };
+    out.push_str(r#"<div class="chart-grid">"#);
     for (ni, name) in names.iter().enumerate() {
         let group: Vec<&&Series> = series.iter().filter(|s| s.name == *name).collect();
         let max = group
@@ -592,6 +597,7 @@ pub fn metrics(metrics: &Metrics, kind: SeriesKind, axis: &Axis, faults: &Faults
         }
         close_chart(&mut out, &legend, None);
     }
+    out.push_str("</div>");
     if kind == SeriesKind::Counter {
         out.push_str(r#"<table class="totals"><thead><tr><th>node</th>"#);
         for name in &names {

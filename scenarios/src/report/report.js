@@ -12,7 +12,6 @@
   var ctx = canvas.getContext('2d');
   var tip = document.getElementById('tip');
   var rangeLabel = document.getElementById('tl-range');
-  var PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#b8860b', '#b07aa1', '#ff9da7', '#9c755f', '#6b6b6b'];
   var LABEL_W = 76, STRIP_H = 30, AXIS_H = 24;
   var laneH = Math.max(2, Math.min(18, Math.floor(12000 / Math.max(1, nLanes))));
   var view = { lo: 0, hi: D.end };
@@ -40,11 +39,14 @@
     if (a >= 1e3) return (t / 1e3).toFixed(1) + ' µs';
     return Math.round(t) + ' ns';
   }
-  function faultColor(name) {
-    var h = 0;
-    for (var k = 0; k < name.length; k++) h = (h * 31 + name.charCodeAt(k)) >>> 0;
-    return PALETTE[h % PALETTE.length];
+  // Fault colours by order of first appearance, orange first (as in the charts).
+  var FAULT_COLORS = ['#f28e2b', '#b07aa1', '#76b7b2', '#9c755f', '#e15759', '#4e79a7'];
+  var faultIndex = {};
+  var faultCount = 0;
+  for (var fw = 0; fw < D.faults.length; fw++) {
+    if (!Object.prototype.hasOwnProperty.call(faultIndex, D.faults[fw][0])) faultIndex[D.faults[fw][0]] = faultCount++;
   }
+  function faultColor(name) { return FAULT_COLORS[faultIndex[name] % FAULT_COLORS.length]; }
   function pattern(base, stripe, cross) {
     var p = document.createElement('canvas');
     p.width = 8; p.height = 8;
@@ -84,7 +86,7 @@
       var x0 = X(f[2]), x1 = Math.max(X(f[3]), x0 + 2);
       ctx.globalAlpha = 0.16; ctx.fillStyle = faultColor(f[0]);
       ctx.fillRect(x0, STRIP_H, x1 - x0, bottom - STRIP_H);
-      ctx.globalAlpha = 0.85;
+      ctx.globalAlpha = 0.55;
       ctx.fillRect(x0, 4 + (w % 2) * 12, x1 - x0, 10);
       ctx.globalAlpha = 1; ctx.fillStyle = '#1d1d1f';
       var label = f[0] + (f[4] ? ' (never healed)' : '');

@@ -1,0 +1,585 @@
+//! Run directories: the files a run leaves behind, and reading them back.
+//!
+//! A run directory holds
+//! - `history.edn`: Jepsen's layout, one map per line, readable by
+//!   `shakedown check`, knossos and elle;
+//! - `history.jsonl`: the same events as JSON Lines;
+//! - `results.json`: verdict, seed, model, op counts, timings and the
+//!   counterexample ([`ResultsFile`]);
+//! - `metrics.json`, when the run recorded metrics ([`Metrics`]);
+//! - `report.html`, the self-contained report.
+//!
+//! `shakedown report RUN_DIR` rebuilds `report.html` from the other files
+//! alone, so a report can be regenerated after the report code improves.
+
+use crate::report::{self, Metrics, OpCounts, ReportError, ReportInput};
+use serde::{Deserialize, Serialize};
+use shakedown_checkers::{
+    edn, jsonl, Counterexample, History, OpSummary, Outcome, ReadError, Verdict,
+};
+use std::path::{Path, PathBuf};
+
+/// `history.edn`.
+pub const HISTORY_EDN: &str = "history.edn";
+/// `history.jsonl`.
+pub const HISTORY_JSONL: &str = "history.jsonl";
+/// `results.json`.
+pub const RESULTS_JSON: &str = "results.json";
+/// `metrics.json`.
+pub const METRICS_JSON: &str = "metrics.json";
+/// `report.html`.
+pub const REPORT_HTML: &str = "report.html";
+
+/// The value of [`ResultsFile::format`].
+pub const RESULTS_FORMAT: &str = "shakedown-results";
+/// The version of `results.json` this code writes and reads.
+pub const RESULTS_FORMAT_VERSION: u32 = 1;
+
+/// Wall-clock timings of a run, in milliseconds, where the caller measured
+/// them. They go into `results.json` only, never into the report, which
+/// stays a pure function of the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Time spent simulating the run.
+    pub run_ms: Option<u64>,
+    /// Time spent checking the history.
+    pub check_ms: Option<u64>,
+}
+
+/// Everything a run directory is written from. Borrowed, so the runner and
+/// the check command keep their data.
+#[derive(Debug, Clone)]
+pub struct RunArtifacts<'a> {
+    /// Scenario name, or the history's file name.
+    pub title: String,
+    /// The history.
+    pub history: &'a History,
+    /// The checker's verdict on it.
+    pub verdict: &'a Verdict,
+    /// The model checked against.
+    pub model: String,
+    /// The run's seed.
+    pub seed: Option<u64>,
+    /// The command that replays the run.
+    pub replay_command: Option<String>,
+    /// Metrics, written to `metrics.json` when present.
+    pub metrics: Option<&'a Metrics>,
+    /// Wall-clock timings.
+    pub timings: Timings,
+}
+
+impl<'a> RunArtifacts<'a> {
+    /// Artifacts of `history` checked against `model`, with no seed, replay
+    /// command, metrics or timings.
+    pub fn new(
+        title: impl Into<String>,
+        history: &'a History,
+        verdict: &'a Verdict,
+        model: impl Into<String>,
+    ) -> Self {
+        RunArtifacts {
+            title: title.into(),
+            history,
+            verdict,
+            model: model.into(),
+            seed: None,
+            replay_command: None,
+            metrics: None,
+            timings: Timings::default(),
+        }
+    }
+
+    /// What the report shows.
+    pub fn report_input(&self) -> ReportInput<'a> {
+        ReportInput {
+            title: self.title.clone(),
+            history: self.history,
+            verdict: self.verdict,
+            model: self.model.clone(),
+            seed: self.seed,
+            replay_command: self.replay_command.clone(),
+            metrics: self.metrics,
+        }
+    }
+
+    /// The contents of `results.json`.
+    pub fn results(&self) -> ResultsFile {
+        let counts = match self.history.client_ops() {
+            Ok(ops) => OpCounts::of(&ops),
+            Err(_) => OpCounts::default(),
+        };
+        let span = {
+            let times = self.history.events.iter().filter_map(|e| e.time_ns);
+            let (lo, hi) = times.fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), t| {
+                (
+                    Some(lo.map_or(t, |l| l.min(t))),
+                    Some(hi.map_or(t, |h| h.max(t))),
+                )
+            });
+            lo.zip(hi).map(|(lo, hi)| hi - lo)
+        };
+        ResultsFile {
+            format: RESULTS_FORMAT.to_owned(),
+            format_version: RESULTS_FORMAT_VERSION,
+            title: self.title.clone(),
+            valid: match self.verdict.outcome {
+                Outcome::Valid => serde_json::Value::Bool(true),
+                Outcome::Invalid => serde_json::Value::Bool(false),
+                Outcome::Unknown => serde_json::Value::String("unknown".to_owned()),
+            },
+            outcome: self.verdict.outcome.name().to_owned(),
+            model: self.model.clone(),
+            seed: self.seed,
+            seed_hex: self.seed.map(|s| format!("{s:#x}")),
+            replay_command: self.replay_command.clone(),
+            op_counts: counts,
+            checked_ops: self.verdict.ops,
+            events: self.history.len(),
+            history_span_ns: span,
+            timings: self.timings,
+            reason: self.verdict.reason.clone(),
+            counterexample: self
+                .verdict
+                .counterexample
+                .as_ref()
+                .map(CounterexampleRecord::from),
+            files: Files {
+                history_edn: HISTORY_EDN.to_owned(),
+                history_jsonl: HISTORY_JSONL.to_owned(),
+                metrics_json: self.metrics.map(|_| METRICS_JSON.to_owned()),
+                report_html: REPORT_HTML.to_owned(),
+            },
+        }
+    }
+}
+
+/// `results.json`: what a run concluded, for machines (CI, dashboards,
+/// merging sweep shards by seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultsFile {
+    /// Always [`RESULTS_FORMAT`].
+    pub format: String,
+    /// [`RESULTS_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Scenario name, or the history's file name.
+    pub title: String,
+    /// Jepsen's `:valid?`: `true`, `false` or `"unknown"`.
+    pub valid: serde_json::Value,
+    /// `valid`, `invalid` or `unknown`.
+    pub outcome: String,
+    /// The model checked against.
+    pub model: String,
+    /// The seed, if the run had one.
+    pub seed: Option<u64>,
+    /// The seed in hex, as the replay command writes it.
+    pub seed_hex: Option<String>,
+    /// The command that replays the run.
+    pub replay_command: Option<String>,
+    /// Client ops by completion.
+    pub op_counts: OpCounts,
+    /// Ops the checker counted ([`Verdict::ops`]).
+    pub checked_ops: usize,
+    /// Events in the history.
+    pub events: usize,
+    /// Last `:time` minus first, in nanoseconds, if the history is timed.
+    pub history_span_ns: Option<i64>,
+    /// Wall-clock timings.
+    pub timings: Timings,
+    /// Why the verdict is unknown.
+    pub reason: Option<String>,
+    /// Why the verdict is invalid.
+    pub counterexample: Option<CounterexampleRecord>,
+    /// The other files of the run directory.
+    pub files: Files,
+}
+
+/// The files a run directory holds, relative to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Files {
+    /// `history.edn`.
+    pub history_edn: String,
+    /// `history.jsonl`.
+    pub history_jsonl: String,
+    /// `metrics.json`, if written.
+    pub metrics_json: Option<String>,
+    /// `report.html`.
+    pub report_html: String,
+}
+
+/// A [`Counterexample`] as `results.json` stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterexampleRecord {
+    /// See [`Counterexample::key`].
+    pub key: Option<String>,
+    /// See [`Counterexample::op`].
+    pub op: Option<OpRecord>,
+    /// See [`Counterexample::prefix`].
+    pub prefix: Vec<OpRecord>,
+    /// See [`Counterexample::states`].
+    pub states: Vec<String>,
+    /// See [`Counterexample::explanation`].
+    pub explanation: String,
+}
+
+/// An [`OpSummary`] as `results.json` stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpRecord {
+    /// See [`OpSummary::id`].
+    pub id: usize,
+    /// See [`OpSummary::invoke_index`].
+    pub invoke_index: usize,
+    /// See [`OpSummary::complete_index`].
+    pub complete_index: Option<usize>,
+    /// See [`OpSummary::process`].
+    pub process: String,
+    /// See [`OpSummary::f`].
+    pub f: String,
+    /// See [`OpSummary::key`].
+    pub key: Option<String>,
+    /// See [`OpSummary::invoke_value`].
+    pub invoke_value: String,
+    /// See [`OpSummary::value`].
+    pub value: String,
+    /// See [`OpSummary::completion`].
+    pub completion: String,
+}
+
+impl From<&OpSummary> for OpRecord {
+    fn from(o: &OpSummary) -> Self {
+        OpRecord {
+            id: o.id,
+            invoke_index: o.invoke_index,
+            complete_index: o.complete_index,
+            process: o.process.clone(),
+            f: o.f.clone(),
+            key: o.key.clone(),
+            invoke_value: o.invoke_value.clone(),
+            value: o.value.clone(),
+            completion: o.completion.clone(),
+        }
+    }
+}
+
+impl From<&OpRecord> for OpSummary {
+    fn from(o: &OpRecord) -> Self {
+        OpSummary {
+            id: o.id,
+            invoke_index: o.invoke_index,
+            complete_index: o.complete_index,
+            process: o.process.clone(),
+            f: o.f.clone(),
+            key: o.key.clone(),
+            invoke_value: o.invoke_value.clone(),
+            value: o.value.clone(),
+            completion: o.completion.clone(),
+        }
+    }
+}
+
+impl From<&Counterexample> for CounterexampleRecord {
+    fn from(c: &Counterexample) -> Self {
+        CounterexampleRecord {
+            key: c.key.clone(),
+            op: c.op.as_ref().map(OpRecord::from),
+            prefix: c.prefix.iter().map(OpRecord::from).collect(),
+            states: c.states.clone(),
+            explanation: c.explanation.clone(),
+        }
+    }
+}
+
+impl From<&CounterexampleRecord> for Counterexample {
+    fn from(c: &CounterexampleRecord) -> Self {
+        Counterexample {
+            key: c.key.clone(),
+            op: c.op.as_ref().map(OpSummary::from),
+            prefix: c.prefix.iter().map(OpSummary::from).collect(),
+            states: c.states.clone(),
+            explanation: c.explanation.clone(),
+        }
+    }
+}
+
+impl ResultsFile {
+    /// The verdict this file records.
+    pub fn verdict(&self) -> Result<Verdict, String> {
+        let outcome = match self.outcome.as_str() {
+            "valid" => Outcome::Valid,
+            "invalid" => Outcome::Invalid,
+            "unknown" => Outcome::Unknown,
+            other => {
+                return Err(format!(
+                    "\"outcome\" is {other:?}; write \"valid\", \"invalid\" or \"unknown\""
+                ))
+            }
+        };
+        Ok(Verdict {
+            outcome,
+            counterexample: self.counterexample.as_ref().map(Counterexample::from),
+            reason: self.reason.clone(),
+            ops: self.checked_ops,
+        })
+    }
+}
+
+/// A run directory could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// The run directory does not exist or is not a directory.
+    #[error("{}: not a run directory ({reason})", dir.display())]
+    NotARunDir {
+        /// The directory.
+        dir: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file the run directory must hold is missing.
+    #[error("{}: missing; a run directory holds {RESULTS_JSON} and {HISTORY_EDN} (or {HISTORY_JSONL})", path.display())]
+    Missing {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A JSON file is malformed.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file parsed but says something impossible.
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what to write instead.
+        message: String,
+    },
+    /// The history file could not be read.
+    #[error(transparent)]
+    History(#[from] ReadError),
+    /// The report could not be written.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+fn write_file(path: PathBuf, contents: &[u8]) -> Result<PathBuf, ArtifactError> {
+    std::fs::write(&path, contents).map_err(|source| ArtifactError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+fn to_json<T: Serialize>(path: &Path, value: &T) -> Result<String, ArtifactError> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| ArtifactError::Invalid {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// The paths written by [`write_run_dir`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenRun {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// `history.edn`.
+    pub history_edn: PathBuf,
+    /// `history.jsonl`.
+    pub history_jsonl: PathBuf,
+    /// `results.json`.
+    pub results_json: PathBuf,
+    /// `metrics.json`, if written.
+    pub metrics_json: Option<PathBuf>,
+    /// `report.html`.
+    pub report_html: PathBuf,
+}
+
+/// Writes a run directory (creating it): history in EDN and JSON Lines,
+/// `results.json`, `metrics.json` when there are metrics, and `report.html`.
+/// Files already there with these names are replaced; others are left alone.
+pub fn write_run_dir(dir: &Path, run: &RunArtifacts<'_>) -> Result<WrittenRun, ArtifactError> {
+    std::fs::create_dir_all(dir).map_err(|source| ArtifactError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let history_edn = write_file(
+        dir.join(HISTORY_EDN),
+        edn::write_history(run.history).as_bytes(),
+    )?;
+    let history_jsonl = write_file(
+        dir.join(HISTORY_JSONL),
+        jsonl::write_history(run.history).as_bytes(),
+    )?;
+    let metrics_json = match run.metrics {
+        Some(m) => {
+            let path = dir.join(METRICS_JSON);
+            let text = to_json(&path, m)?;
+            Some(write_file(path, text.as_bytes())?)
+        }
+        None => None,
+    };
+    let results_path = dir.join(RESULTS_JSON);
+    let results = to_json(&results_path, &run.results())?;
+    let results_json = write_file(results_path, results.as_bytes())?;
+    let report_html = dir.join(REPORT_HTML);
+    report::write_report(&report_html, &run.report_input())?;
+    Ok(WrittenRun {
+        dir: dir.to_owned(),
+        history_edn,
+        history_jsonl,
+        results_json,
+        metrics_json,
+        report_html,
+    })
+}
+
+/// A run directory read back.
+#[derive(Debug, Clone)]
+pub struct LoadedRun {
+    /// The directory.
+    pub dir: PathBuf,
+    /// `results.json`.
+    pub results: ResultsFile,
+    /// The verdict `results.json` records.
+    pub verdict: Verdict,
+    /// The history, from `history.edn` (or `history.jsonl` if there is no EDN).
+    pub history: History,
+    /// `metrics.json`, if present.
+    pub metrics: Option<Metrics>,
+}
+
+impl LoadedRun {
+    /// What the report shows, as it was when the run was written.
+    pub fn report_input(&self) -> ReportInput<'_> {
+        ReportInput {
+            title: self.results.title.clone(),
+            history: &self.history,
+            verdict: &self.verdict,
+            model: self.results.model.clone(),
+            seed: self.results.seed,
+            replay_command: self.results.replay_command.clone(),
+            metrics: self.metrics.as_ref(),
+        }
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, ArtifactError> {
+    std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ArtifactError::Missing {
+                path: path.to_owned(),
+            }
+        } else {
+            ArtifactError::Io {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    })
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, ArtifactError> {
+    serde_json::from_str(text).map_err(|e| ArtifactError::Json {
+        path: path.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
+/// Reads a run directory written by [`write_run_dir`] (or by hand: only
+/// `results.json` and one history file are required).
+pub fn read_run_dir(dir: &Path) -> Result<LoadedRun, ArtifactError> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(ArtifactError::NotARunDir {
+                dir: dir.to_owned(),
+                reason: "it is a file".to_owned(),
+            })
+        }
+        Err(e) => {
+            return Err(ArtifactError::NotARunDir {
+                dir: dir.to_owned(),
+                reason: e.to_string(),
+            })
+        }
+    }
+    let results_path = dir.join(RESULTS_JSON);
+    let results: ResultsFile = from_json(&results_path, &read_text(&results_path)?)?;
+    if results.format != RESULTS_FORMAT || results.format_version > RESULTS_FORMAT_VERSION {
+        return Err(ArtifactError::Invalid {
+            path: results_path,
+            message: format!(
+                "format {:?} version {} is not one this shakedown reads ({RESULTS_FORMAT:?} up to version {RESULTS_FORMAT_VERSION})",
+                results.format, results.format_version
+            ),
+        });
+    }
+    let verdict = results
+        .verdict()
+        .map_err(|message| ArtifactError::Invalid {
+            path: results_path.clone(),
+            message,
+        })?;
+    let edn_path = dir.join(&results.files.history_edn);
+    let jsonl_path = dir.join(&results.files.history_jsonl);
+    let history_path = if edn_path.is_file() {
+        edn_path
+    } else if jsonl_path.is_file() {
+        jsonl_path
+    } else {
+        return Err(ArtifactError::Missing { path: edn_path });
+    };
+    let history = shakedown_checkers::read_history_file(&history_path)?;
+    let metrics = match &results.files.metrics_json {
+        Some(name) => {
+            let path = dir.join(name);
+            Some(from_json(&path, &read_text(&path)?)?)
+        }
+        None => {
+            let path = dir.join(METRICS_JSON);
+            if path.is_file() {
+                Some(from_json(&path, &read_text(&path)?)?)
+            } else {
+                None
+            }
+        }
+    };
+    Ok(LoadedRun {
+        dir: dir.to_owned(),
+        results,
+        verdict,
+        history,
+        metrics,
+    })
+}
+
+/// Rebuilds `report.html` in a run directory from its other files, and
+/// returns its path.
+pub fn rebuild_report(dir: &Path) -> Result<PathBuf, ArtifactError> {
+    let run = read_run_dir(dir)?;
+    let path = dir.join(&run.results.files.report_html);
+    report::write_report(&path, &run.report_input())?;
+    Ok(path)
+}

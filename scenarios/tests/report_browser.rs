@@ -1,0 +1,117 @@
+//! The report in a real browser: headless Chromium opens the report of a
+//! failing run, and the page's own script records errors and what it drew
+//! on `<html data-…>` attributes, which `--dump-dom` hands back.
+//!
+//! Needs Debian's `chromium` (CI installs it). Without it these tests fail,
+//! unless `SHAKEDOWN_SKIP_BROWSER=1`.
+
+mod report_support;
+
+use report_support::*;
+use shakedown::artifacts::{write_run_dir, RunArtifacts};
+use shakedown::report::{write_report, ReportInput};
+
+fn assert_clean_page(dom: &str, stderr: &str) {
+    assert_eq!(
+        html_attribute(dom, "data-rendered").as_deref(),
+        Some("ok"),
+        "the page's script did not finish"
+    );
+    assert_eq!(
+        html_attribute(dom, "data-js-errors"),
+        None,
+        "JavaScript errors were recorded"
+    );
+    let console = console_errors(stderr);
+    assert!(console.is_empty(), "console errors: {console:#?}");
+    assert_eq!(
+        html_attribute(dom, "data-pwned"),
+        None,
+        "a script from the history ran"
+    );
+}
+
+#[test]
+fn failing_run_report_opens_without_errors_shows_the_counterexample_and_screenshots() {
+    let Some(chromium) = browser_or_skip("failing_run_report_opens") else {
+        return;
+    };
+    let history = failing_history();
+    let verdict = failing_verdict(&history);
+    let metrics = synthetic_metrics(&history, 3, 5_000_000);
+    let dir = scratch_dir("browser-failing-run");
+    let mut run = RunArtifacts::new(
+        "register under partitions",
+        &history,
+        &verdict,
+        "cas-register",
+    );
+    run.seed = Some(0x1f2e);
+    run.replay_command = Some("shakedown replay scenarios/register.toml --seed 0x1f2e".into());
+    run.metrics = Some(&metrics);
+    let written = write_run_dir(&dir.join("run"), &run).unwrap();
+
+    let page = written.report_html;
+    let dom = run_chromium(&chromium, &page, &["--dump-dom".into()], &dir);
+    assert_clean_page(&dom.stdout, &dom.stderr);
+    assert_eq!(
+        html_attribute(&dom.stdout, "data-cx-visible").as_deref(),
+        Some("yes"),
+        "counterexample not visible"
+    );
+    assert_eq!(
+        html_attribute(&dom.stdout, "data-ops-drawn").as_deref(),
+        Some("9")
+    );
+    // The history's markup is on the page as text.
+    assert!(
+        dom.stdout.contains("&lt;img src=x onerror="),
+        "escaped value missing"
+    );
+
+    let shot = dir.join("report.png");
+    let run = run_chromium(
+        &chromium,
+        &page,
+        &[format!("--screenshot={}", shot.display())],
+        &dir,
+    );
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|e| panic!("no screenshot at {}: {e}\n{}", shot.display(), run.stderr));
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "screenshot is not a PNG"
+    );
+    assert!(
+        png.len() > 20_000,
+        "screenshot is only {} bytes: a blank page?",
+        png.len()
+    );
+    eprintln!("screenshot: {} ({} bytes)", shot.display(), png.len());
+}
+
+#[test]
+fn markup_in_titles_commands_and_values_never_runs() {
+    let Some(chromium) = browser_or_skip("markup_never_runs") else {
+        return;
+    };
+    let history = failing_history();
+    let verdict = failing_verdict(&history);
+    let input = ReportInput::new(
+        "<script>document.documentElement.setAttribute('data-pwned','title')</script>",
+        &history,
+        &verdict,
+        "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','model')\">",
+    )
+    .with_replay_command(
+        "</script><script>document.documentElement.setAttribute('data-pwned','cmd')</script>",
+    );
+    let dir = scratch_dir("browser-markup");
+    let page = dir.join("report.html");
+    write_report(&page, &input).unwrap();
+    let dom = run_chromium(&chromium, &page, &["--dump-dom".into()], &dir);
+    assert_clean_page(&dom.stdout, &dom.stderr);
+    assert!(dom
+        .stdout
+        .contains("&lt;script&gt;document.documentElement.setAttribute('data-pwned','title')"));
+}

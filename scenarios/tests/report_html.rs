@@ -1,0 +1,139 @@
+//! The report as HTML: self-contained, escaped, and complete.
+
+mod report_support;
+
+use report_support::*;
+use shakedown::report::{render_html, ReportInput};
+use shakedown_checkers::Verdict;
+
+#[test]
+fn failing_run_report_has_every_part_and_loads_nothing() {
+    let history = failing_history();
+    let verdict = failing_verdict(&history);
+    let metrics = synthetic_metrics(&history, 3, 5_000_000);
+    let input = ReportInput::new(
+        "register under partitions",
+        &history,
+        &verdict,
+        "cas-register",
+    )
+    .with_seed(0x1f2e)
+    .with_replay_command("shakedown replay scenarios/register.toml --seed 0x1f2e")
+    .with_metrics(&metrics);
+    let html = render_html(&input).unwrap();
+    let dir = scratch_dir("failing_run_report_has_every_part");
+    std::fs::write(dir.join("report.html"), &html).unwrap();
+
+    for needle in [
+        r#"id="counterexample""#,
+        r#"data-verdict="invalid""#,
+        "0x1f2e (7982)",
+        "shakedown replay scenarios/register.toml --seed 0x1f2e",
+        r#"id="timeline""#,
+        r#"id="chart-latency""#,
+        r#"id="chart-throughput""#,
+        r#"id="chart-counter-0""#,
+        r#"id="chart-gauge-0""#,
+        "hint_backlog",
+        "duplicated",
+        "partition",
+        "longest linearizable prefix has <strong>5</strong> ops",
+    ] {
+        assert!(html.contains(needle), "report lacks {needle}");
+    }
+    // Self-contained: nothing is fetched.
+    for forbidden in [
+        "http://", "https://", "<img", "<iframe", "<link", "@import", "url(",
+    ] {
+        assert!(!html.contains(forbidden), "report contains {forbidden:?}");
+    }
+}
+
+#[test]
+fn history_values_are_escaped_everywhere() {
+    let history = failing_history();
+    let verdict = failing_verdict(&history);
+    let input = ReportInput::new(
+        "<script>alert(1)</script>",
+        &history,
+        &verdict,
+        "<b>model</b>",
+    )
+    .with_replay_command("x </script><script>alert(2)</script>");
+    let html = render_html(&input).unwrap();
+    // Exactly our two scripts and the data block open a <script> element.
+    assert_eq!(
+        html.matches("<script").count(),
+        3,
+        "unexpected script elements"
+    );
+    assert_eq!(html.matches("</script>").count(), 3);
+    assert!(!html.contains("<img"));
+    assert!(!html.contains("<b>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&lt;b&gt;not bold&lt;/b&gt;"));
+    // The embedded data is JSON that parses back to the original strings.
+    let start = html
+        .find(r#"<script type="application/json" id="timeline-data">"#)
+        .unwrap();
+    let body = &html[start..];
+    let body = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
+    let data: serde_json::Value = serde_json::from_str(body).unwrap();
+    let strs: Vec<&str> = data["strs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        strs.iter()
+            .any(|s| s.contains("<script>document.documentElement")),
+        "{strs:?}"
+    );
+}
+
+#[test]
+fn reports_render_for_valid_unknown_untimed_and_unpaired_histories() {
+    let history = failing_history();
+    let valid = Verdict::valid(10);
+    let html = render_html(&ReportInput::new("ok", &history, &valid, "register")).unwrap();
+    assert!(html.contains(r#"data-verdict="valid""#) && !html.contains(r#"id="counterexample""#));
+
+    let unknown = Verdict::unknown(10, "search budget of 60 s spent");
+    let html = render_html(&ReportInput::new("?", &history, &unknown, "register")).unwrap();
+    assert!(html.contains("search budget of 60 s spent"));
+
+    let mut untimed = history.clone();
+    for e in &mut untimed.events {
+        e.time_ns = None;
+    }
+    let html = render_html(&ReportInput::new("untimed", &untimed, &valid, "register")).unwrap();
+    assert!(html.contains("event order (history has no :time)"));
+
+    let mut unpaired = history.clone();
+    unpaired.events.remove(0);
+    let html = render_html(&ReportInput::new("bad", &unpaired, &valid, "register")).unwrap();
+    assert!(html.contains(r#"id="pairing-error""#));
+
+    let empty = shakedown_checkers::History::default();
+    render_html(&ReportInput::new(
+        "empty",
+        &empty,
+        &Verdict::valid(0),
+        "register",
+    ))
+    .unwrap();
+}
+
+#[test]
+fn a_large_history_gives_a_small_report() {
+    let history = synthetic_history(20_000, 10, 1);
+    let metrics = synthetic_metrics(&history, 5, 10_000_000);
+    let verdict = Verdict::valid(20_000);
+    let html = render_html(
+        &ReportInput::new("large", &history, &verdict, "cas-register").with_metrics(&metrics),
+    )
+    .unwrap();
+    // 20k ops: well under a fifth of the 10 MB allowed for 100k.
+    assert!(html.len() < 2_000_000, "report is {} bytes", html.len());
+}
