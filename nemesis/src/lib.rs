@@ -9,6 +9,9 @@
 //!   after a `duration`. Times are [`SimDuration`]s, written `"10s"`.
 //! - [`Nemesis`]: walks a schedule during a run and hands the simulator
 //!   concrete [`Action`]s (resolved nodes, [`Cut`] links) as [`Step`]s.
+//! - [`validate()`]: errors that name the event, before anything runs.
+//! - [`generate()`]: schedules from a seed, in Jepsen's combined-nemesis
+//!   packages, ending healed with a quiet recovery window.
 //!
 //! Everything random draws from a seed (ChaCha8); nothing here reads the
 //! wall clock or iterates a hash map.
@@ -17,12 +20,14 @@ pub mod action;
 pub mod catalog;
 pub mod duration;
 pub mod fault;
+pub mod generate;
 pub mod nemesis;
 pub mod param;
 pub mod partition;
 pub mod schedule;
 pub mod suggest;
 pub mod target;
+pub mod validate;
 
 pub use action::{Action, Cut};
 pub use catalog::{
@@ -30,7 +35,9 @@ pub use catalog::{
 };
 pub use duration::{DurationError, SimDuration};
 pub use fault::{Distribution, Fault, FaultError, Latency};
+pub use generate::{generate, GenerateError, Generated, GeneratorConfig, Package};
 pub use nemesis::{undo_action, ClusterState, Nemesis, Phase, Step};
 pub use param::Param;
 pub use schedule::{Event, Schedule};
 pub use target::{majority, minority, NoRoles, ResolveError, Roles, Target};
+pub use validate::{validate, Context, Problem, ValidationError, ValidationErrors};

@@ -102,7 +102,7 @@ pub struct Nemesis {
 impl Nemesis {
     /// A nemesis for `schedule` on a cluster of `node_count` nodes, drawing
     /// its random choices from `seed` alone. Validate the schedule first
-    /// (`validate`); an invalid one still runs without panicking,
+    /// ([`validate()`](crate::validate())); an invalid one still runs without panicking,
     /// its bad steps becoming [`Action::Skip`].
     pub fn new(schedule: &Schedule, node_count: usize, seed: u64) -> Nemesis {
         let mut n = Nemesis {
