@@ -635,7 +635,8 @@ mod tests {
         for seed in 0..50 {
             for nodes in [1, 2, 3, 5, 7] {
                 let g = generate(&all_packages(), nodes, SimDuration::from_secs(90), seed).unwrap();
-                let errors = crate::validate::validate(&g.schedule, &crate::validate::Context::new(nodes));
+                let errors =
+                    crate::validate::validate(&g.schedule, &crate::validate::Context::new(nodes));
                 assert!(errors.is_empty(), "seed {seed}, {nodes} nodes: {errors:?}");
             }
         }

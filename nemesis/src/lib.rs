@@ -25,6 +25,7 @@ pub mod nemesis;
 pub mod param;
 pub mod partition;
 pub mod schedule;
+pub mod strategy;
 pub mod suggest;
 pub mod target;
 pub mod validate;
