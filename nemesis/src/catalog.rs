@@ -110,17 +110,17 @@ pub fn catalog() -> Vec<FaultInfo> {
         f("resume", Process, "let paused nodes run again; everything queued is handled", vec![target("all", "the nodes to resume (only paused ones are affected)")], None),
         f("clock-bump", Clock, "jump the target nodes' clocks by an offset (negative goes back in time)", vec![
             target("one", "the nodes whose clocks jump"),
-            param("offset_ms", "integer (ms, may be negative)", None, "how far the clocks jump"),
+            param("offset_ms", "integer ms, may be negative", None, "how far the clocks jump"),
         ], Some("clock-reset")),
         f("clock-strobe", Clock, "flip the target nodes' clocks back and forth by an offset every period, for a while", vec![
             target("one", "the nodes whose clocks flip"),
-            param("offset_ms", "integer (ms, may be negative)", None, "the size of each flip"),
-            param("period_ms", "integer ≥ 1 (ms)", Some("10"), "time between flips"),
-            param("duration_ms", "integer ≥ 1 (ms)", None, "how long the flipping lasts; the clock ends where it started"),
+            param("offset_ms", "integer ms, may be negative", None, "the size of each flip"),
+            param("period_ms", "integer ms ≥ 1", Some("10"), "time between flips"),
+            param("duration_ms", "integer ms ≥ 1", None, "how long the flipping lasts; the clock ends where it started"),
         ], Some("clock-reset")),
         f("clock-drift", Clock, "make the target nodes' clocks run fast or slow", vec![
             target("one", "the nodes whose clocks drift"),
-            param("rate", "float > 0 (clock seconds per simulated second)", None, "1.0 is true time, 1.01 is 1% fast, 0.5 half speed"),
+            param("rate", "float, clock seconds per simulated second", None, "1.0 is true time, 1.01 is 1% fast, 0.5 half speed"),
         ], Some("clock-reset")),
         f("clock-reset", Clock, "set the target nodes' clocks back to simulated time, with no drift", vec![target("all", "the nodes whose clocks reset")], None),
         f("packet-loss", Network, "drop each message to or from the target nodes with a probability", vec![
@@ -133,8 +133,8 @@ pub fn catalog() -> Vec<FaultInfo> {
         ], Some("net-reset")),
         f("packet-delay", Network, "delay messages to or from the target nodes; jitter reorders them", vec![
             target("all", "messages to or from these nodes are affected"),
-            param("latency_ms", "integer ≥ 0 (ms)", None, "the base latency"),
-            param("jitter_ms", "integer ≥ 0 (ms)", Some("0"), "spread around the base latency"),
+            param("latency_ms", "integer ms ≥ 0", None, "the base latency"),
+            param("jitter_ms", "integer ms ≥ 0", Some("0"), "spread around the base latency"),
             param("distribution", "\"uniform\" | \"normal\" | \"exponential\"", Some("\"uniform\""), "uniform: latency + U[0, jitter]; normal: N(latency, jitter) cut at 0; exponential: latency + Exp(mean jitter)"),
         ], Some("net-reset")),
         f("net-reset", Network, "restore the scenario's own loss, duplication and latency on links to or from the target nodes", vec![target("all", "the nodes whose links reset")], None),
