@@ -1,19 +1,45 @@
 //! Deterministic cluster simulation: the engine-neutral node API, the turmoil
 //! engine, clocks, durable storage, network faults, clients and the recorder.
 //!
-//! Start with [`node`]: a cluster model implements [`Node`] (one node's
-//! state machine) and [`ClusterModel`] (how to build the nodes and which
-//! faults and roles the model exposes). Nothing in that API names an engine.
+//! - [`node`]: what a cluster model implements: [`Node`] (one node's state
+//!   machine) and [`ClusterModel`] (how to build the nodes, which faults and
+//!   roles the model exposes). Nothing in that API names an engine.
+//! - [`run`]: a [`SimConfig`] and a model in, a [`RunRecord`] out (history,
+//!   nemesis log, metrics, message digest). Same config and seed, same record.
+//! - [`Control`]: the one control surface the nemesis drives (partitions,
+//!   crash/restart, pause/resume, clocks, per-link loss/latency/duplication,
+//!   model faults), implemented by [`TurmoilCluster`].
+//! - [`models`]: two tiny models (a register, a primary-backup pair) used by
+//!   the tests and handy as examples.
+//!
+//! See `sim/README.md` for the guarantees in one page.
 
+mod clients;
+pub mod cluster;
+pub mod config;
+pub mod control;
+pub mod models;
+pub mod net;
 pub mod node;
+pub mod record;
+mod run;
 pub mod storage;
 pub mod testing;
 pub mod time;
 pub mod wire;
+pub mod workload;
+mod world;
 
+pub use cluster::TurmoilCluster;
+pub use config::{ControlOp, Limits, SimConfig, SimError, TimedOp};
+pub use control::{Applied, Control, ControlError, NodeStatus};
+pub use net::{Latency, LinkConfig, LinkUpdate, Shape};
 pub use node::{
     ClientRequest, ClientResponse, ClusterModel, Ctx, ModelFault, ModelFaultSpec, Node, NodeId,
     NodeInit, NodeRng, ParamSpec, RequestId, TimerId,
 };
+pub use record::{EndReason, Metrics, NemesisEntry, NodeCounters, RunRecord, Sample};
+pub use run::{parse_seed, replay_hint, run, seeds, SeedError, SEED_ENV};
 pub use storage::{Storage, StorageError};
 pub use time::{NodeClock, Timestamp};
+pub use workload::{KeyDistribution, OpKind, OpLimit, Pacing, Workload};

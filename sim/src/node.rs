@@ -99,8 +99,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-/// A node of the cluster, by index (`0..nodes`). Shown as Jepsen names it:
-/// index 0 is `n1`, index 1 is `n2`, and so on.
+/// A node of the cluster, by index (`0..nodes`), shown as `n0`, `n1`, ...
+/// The index is the same one scenario files and nemesis targets use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct NodeId(pub u32);
 
@@ -115,24 +115,27 @@ impl NodeId {
         NodeId(u32::try_from(index).unwrap_or(u32::MAX))
     }
 
-    /// The Jepsen-style name: `n1` for index 0.
+    /// The name: `n0` for index 0.
     pub fn name(self) -> String {
-        format!("n{}", u64::from(self.0) + 1)
+        format!("n{}", self.0)
     }
 
-    /// Parses a name such as `n3` (index 2). `None` for anything else.
+    /// Parses a name such as `n3` (index 3). `None` for anything else.
     pub fn from_name(name: &str) -> Option<Self> {
-        let n: u64 = name.strip_prefix('n')?.parse().ok()?;
-        if n == 0 || name.starts_with("n0") {
+        let digits = name.strip_prefix('n')?;
+        if digits.is_empty()
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || (digits.len() > 1 && digits.starts_with('0'))
+        {
             return None;
         }
-        u32::try_from(n - 1).ok().map(NodeId)
+        digits.parse().ok().map(NodeId)
     }
 }
 
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "n{}", u64::from(self.0) + 1)
+        write!(f, "n{}", self.0)
     }
 }
 
@@ -269,6 +272,13 @@ pub trait Node: Sized + 'static {
     ) -> Result<(), String> {
         let _ = ctx;
         Err(format!("this model has no fault named `{}`", fault.name))
+    }
+
+    /// The nemesis stops a model fault started with [`Node::on_model_fault`]
+    /// (`model-stop` in a schedule). The default refuses.
+    fn on_model_fault_stop(&mut self, ctx: &mut Ctx<'_, Self>, name: &str) -> Result<(), String> {
+        let _ = ctx;
+        Err(format!("this model has no fault named `{name}`"))
     }
 
     /// Roles this node believes it has now (e.g. `leader`), so the nemesis
@@ -420,7 +430,8 @@ pub struct ModelFaultSpec {
     pub description: String,
     /// Its parameters.
     pub params: Vec<ParamSpec>,
-    /// The fault that undoes it (e.g. `hint-backlog-end`), if any.
+    /// A separate fault that undoes it, if the model has one. `None` means
+    /// it is undone by stopping it (`model-stop`, [`Node::on_model_fault_stop`]).
     pub undo: Option<String>,
 }
 
@@ -473,12 +484,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn node_names_are_one_based() {
-        assert_eq!(NodeId(0).name(), "n1");
-        assert_eq!(NodeId(4).to_string(), "n5");
-        assert_eq!(NodeId::from_name("n1"), Some(NodeId(0)));
-        assert_eq!(NodeId::from_name("n12"), Some(NodeId(11)));
-        for bad in ["n0", "x1", "n", "n-1", "n01", "1"] {
+    fn node_names_are_zero_based_indices() {
+        assert_eq!(NodeId(0).name(), "n0");
+        assert_eq!(NodeId(4).to_string(), "n4");
+        assert_eq!(NodeId::from_name("n0"), Some(NodeId(0)));
+        assert_eq!(NodeId::from_name("n12"), Some(NodeId(12)));
+        for bad in ["x1", "n", "n-1", "n01", "1", "n+1"] {
             assert_eq!(NodeId::from_name(bad), None, "{bad}");
         }
     }

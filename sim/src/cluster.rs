@@ -1,0 +1,858 @@
+//! The turmoil engine: every node a turmoil host, plus one host for the
+//! clients; our layer adds per-node clocks, pause, crash with durable
+//! storage, partitions, loss, duplication and latency distributions.
+//!
+//! # How it runs
+//!
+//! Each node is a turmoil host whose software is a small driver task. The
+//! driver owns nothing: the node's state machine lives in the shared
+//! [`World`](crate::world), and the driver asks the world to handle
+//! whatever is due for its node at the host's simulated time, then sleeps
+//! (on turmoil's simulated tokio clock) until the next message or timer is
+//! due or until the world wakes it. Turmoil supplies the hosts, their
+//! runtimes and simulated time, steps them in a fixed order, and crashes and
+//! restarts host software (`Sim::crash`, `Sim::bounce`).
+//!
+//! Messages do not travel over turmoil's sockets. The world decides each
+//! message's fate (see [`crate::net`]) and puts it straight into the
+//! receiver's queue, typed: no serialization on the hot path, and delivery
+//! order, duplication and pause semantics are ours to define. Turmoil's
+//! links could not express them (whole-millisecond latency from one global
+//! curve, loss as a broken link, no duplication, no notion of a paused
+//! receiver).
+//!
+//! # Determinism
+//!
+//! Hosts are stepped in registration order; every queue is ordered by (due
+//! time, global sequence number); every random choice comes from ChaCha8
+//! streams derived from the seed; the only `select!` is `biased;`; nodes
+//! never see `Instant` or `SystemTime`. Simulated time advances in ticks of
+//! `tick_us` (1 ms by default): an event due inside a tick is handled at the
+//! host's next wake-up, no earlier than it is due.
+
+use crate::config::{ControlOp, SimConfig, SimError, TimedOp};
+use crate::control::{
+    Applied, Control, ControlError, NodeStatus, CLOCK_OFFSET_NS_MAX, CLOCK_RATE_RANGE,
+};
+use crate::net::{Latency, LinkUpdate, Shape};
+use crate::node::{ClusterModel, ModelFault, Node, NodeId};
+use crate::record::{EndReason, Metrics, NemesisEntry, RunRecord, Sample};
+use crate::storage::Storage;
+use crate::time::Timestamp;
+use crate::world::{sub_seed, World};
+use shakedown_checkers::{Event, EventType, History, Process, Value};
+use shakedown_nemesis::{Action, Nemesis, Param, Phase, SimDuration, Step};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::Notify;
+
+/// Simulated time inside a turmoil host, in ns.
+fn host_now_ns() -> i64 {
+    turmoil::sim_elapsed().map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Sleeps until `next` (simulated ns) or until notified.
+async fn wait(notify: &Notify, now: i64, next: i64) {
+    if next == i64::MAX {
+        notify.notified().await;
+        return;
+    }
+    let delay = Duration::from_nanos(next.saturating_sub(now).max(0) as u64);
+    tokio::select! {
+        biased;
+        _ = notify.notified() => {}
+        _ = tokio::time::sleep(delay) => {}
+    }
+}
+
+async fn node_host<M: ClusterModel>(world: Rc<RefCell<World<M>>>, id: NodeId) -> turmoil::Result {
+    let notify = world.borrow().slots[id.index()].notify.clone();
+    loop {
+        let now = host_now_ns();
+        let next = world.borrow_mut().drive_node(id, now);
+        wait(&notify, now, next).await;
+    }
+}
+
+async fn client_host<M: ClusterModel>(world: Rc<RefCell<World<M>>>) -> turmoil::Result {
+    let notify = world.borrow().client_notify.clone();
+    loop {
+        let now = host_now_ns();
+        let next = world.borrow_mut().drive_clients(now);
+        wait(&notify, now, next).await;
+    }
+}
+
+/// A cluster running on turmoil. Build it with [`TurmoilCluster::new`],
+/// break it through [`Control`], advance it with [`TurmoilCluster::step`]
+/// or [`TurmoilCluster::run_for`], and collect the [`RunRecord`] with
+/// [`TurmoilCluster::finish`]. [`crate::run`] does all of that for a whole
+/// configuration.
+pub struct TurmoilCluster<M: ClusterModel> {
+    sim: turmoil::Sim<'static>,
+    world: Rc<RefCell<World<M>>>,
+    hosts: Vec<String>,
+    seed: u64,
+    duration_ns: i64,
+    ops: Vec<TimedOp>,
+    next_op: usize,
+    nemesis: Option<Nemesis>,
+    metrics: Metrics,
+    next_sample_ns: i64,
+    interval_ns: i64,
+    nemesis_log: Vec<NemesisEntry>,
+    /// Time of the last nemesis or control step applied.
+    last_fault_ns: i64,
+}
+
+impl<M: ClusterModel> TurmoilCluster<M> {
+    /// Validates `config` and builds the cluster; nothing runs yet.
+    pub fn new(config: &SimConfig, model: M) -> Result<Self, SimError> {
+        config.validate()?;
+        model
+            .validate(config.nodes)
+            .map_err(|m| SimError::Config(format!("model `{}`: {m}", model.name())))?;
+        if let Some(schedule) = &config.nemesis {
+            let roles = model.roles();
+            let faults: Vec<shakedown_nemesis::ModelFaultInfo> = model
+                .faults()
+                .into_iter()
+                .map(|f| shakedown_nemesis::ModelFaultInfo {
+                    name: f.name,
+                    description: f.description,
+                    params: f
+                        .params
+                        .into_iter()
+                        .map(|p| shakedown_nemesis::ModelParamInfo {
+                            name: p.name,
+                            kind: "value".into(),
+                            default: p.default.map(|v| v.to_string()),
+                            description: p.description,
+                        })
+                        .collect(),
+                })
+                .collect();
+            let ctx = shakedown_nemesis::validate::Context {
+                node_count: config.nodes,
+                roles: Some(&roles),
+                model_faults: Some(&faults),
+                run_length: Some(SimDuration::from_millis(config.duration_ms)),
+            };
+            shakedown_nemesis::validate::check(schedule, &ctx)
+                .map_err(|e| SimError::Config(format!("nemesis schedule: {e}")))?;
+        }
+        let mut ops = config.ops.clone();
+        ops.sort_by_key(|t| t.at_ms); // stable: equal times keep list order
+
+        let tick = Duration::from_micros(config.tick_us);
+        let mut sim = turmoil::Builder::new()
+            .tick_duration(tick)
+            // Hosts never finish, and we stop the run ourselves; this only
+            // keeps turmoil from ending it first.
+            .simulation_duration(Duration::from_millis(config.duration_ms) + tick * 4)
+            .epoch(SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600))
+            .rng_seed(sub_seed(config.seed, "turmoil"))
+            .build();
+
+        let world = Rc::new(RefCell::new(World::new(config, model)));
+        let mut hosts = Vec::with_capacity(config.nodes);
+        for i in 0..config.nodes {
+            let id = NodeId::from_index(i);
+            let name = id.name();
+            let w = world.clone();
+            sim.host(name.as_str(), move || node_host(w.clone(), id));
+            hosts.push(name);
+        }
+        {
+            let w = world.clone();
+            sim.host("clients", move || client_host(w.clone()));
+        }
+
+        let interval_ns = i64::try_from(config.metrics_interval_ms)
+            .unwrap_or(i64::MAX / 1_000_000)
+            .saturating_mul(1_000_000);
+        Ok(TurmoilCluster {
+            sim,
+            world,
+            hosts: hosts.clone(),
+            seed: config.seed,
+            duration_ns: i64::try_from(config.duration_ms)
+                .unwrap_or(i64::MAX)
+                .saturating_mul(1_000_000),
+            ops,
+            next_op: 0,
+            nemesis: config
+                .nemesis
+                .as_ref()
+                .map(|s| Nemesis::new(s, config.nodes, sub_seed(config.seed, "nemesis"))),
+            metrics: Metrics {
+                interval_ms: config.metrics_interval_ms,
+                node_names: hosts,
+                samples: Vec::new(),
+            },
+            next_sample_ns: 0,
+            interval_ns,
+            nemesis_log: Vec::new(),
+            last_fault_ns: 0,
+        })
+    }
+
+    /// Simulated time now, ns.
+    pub fn now_ns(&self) -> i64 {
+        i64::try_from(self.sim.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    }
+
+    /// The run's seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// One engine tick: due faults, a metric sample if due, then every host.
+    pub fn step(&mut self) -> Result<(), SimError> {
+        let now = self.now_ns();
+        self.apply_due_faults(now);
+        if now >= self.next_sample_ns {
+            self.sample(now);
+            self.next_sample_ns = now.saturating_add(self.interval_ns);
+        }
+        if let Err(e) = self.sim.step() {
+            return Err(SimError::Engine {
+                at_ms: (now / 1_000_000) as u64,
+                message: e.to_string(),
+            });
+        }
+        if let Some(message) = self.world.borrow_mut().error.take() {
+            return Err(SimError::Engine {
+                at_ms: (now / 1_000_000) as u64,
+                message,
+            });
+        }
+        Ok(())
+    }
+
+    /// Steps until `duration` more simulated time has passed.
+    pub fn run_for(&mut self, duration: Duration) -> Result<(), SimError> {
+        let end = self
+            .now_ns()
+            .saturating_add(i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX));
+        while self.now_ns() < end {
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    /// True once the workload is done and no scheduled fault remains.
+    pub fn is_done(&self) -> bool {
+        let clients_done = self
+            .world
+            .borrow()
+            .clients
+            .as_ref()
+            .is_none_or(|c| c.is_done());
+        clients_done
+            && self.next_op >= self.ops.len()
+            && self.nemesis.as_ref().is_none_or(|n| n.next_due().is_none())
+    }
+
+    /// Steps until the workload and the schedule are done, or the time
+    /// limit; returns why it stopped.
+    pub fn run_to_end(&mut self) -> Result<EndReason, SimError> {
+        loop {
+            if self.is_done() {
+                return Ok(EndReason::Completed);
+            }
+            if self.now_ns() >= self.duration_ns {
+                return Ok(EndReason::TimeLimit);
+            }
+            self.step()?;
+        }
+    }
+
+    /// Number of client operations invoked so far.
+    pub fn ops_invoked(&self) -> u64 {
+        self.world
+            .borrow()
+            .clients
+            .as_ref()
+            .map_or(0, |c| c.issued())
+    }
+
+    /// Looks at a node's volatile state (`None` while crashed or before it
+    /// first starts).
+    pub fn inspect<R>(&self, node: NodeId, f: impl FnOnce(Option<&M::Node>) -> R) -> R {
+        let w = self.world.borrow();
+        f(w.slots.get(node.index()).and_then(|s| s.node.as_ref()))
+    }
+
+    /// A copy of a node's storage as reads see it now.
+    pub fn storage(&self, node: NodeId) -> Result<Storage, ControlError> {
+        self.check(node)?;
+        Ok(self.world.borrow().slots[node.index()].storage.clone())
+    }
+
+    /// The settings of the directed link `from -> to` now.
+    pub fn link(&self, from: NodeId, to: NodeId) -> Result<crate::net::LinkConfig, ControlError> {
+        self.check(from)?;
+        self.check(to)?;
+        Ok(*self.world.borrow().net.link(from, to))
+    }
+
+    /// Counters of every node now.
+    pub fn counters(&self) -> Vec<crate::record::NodeCounters> {
+        self.world
+            .borrow()
+            .slots
+            .iter()
+            .map(|s| s.counters.clone())
+            .collect()
+    }
+
+    /// The history so far.
+    pub fn history(&self) -> History {
+        History::new(self.world.borrow().history.clone())
+    }
+
+    /// The nemesis log so far.
+    pub fn nemesis_log(&self) -> &[NemesisEntry] {
+        &self.nemesis_log
+    }
+
+    /// Ends the run and returns its record.
+    pub fn finish(mut self, ended: EndReason) -> RunRecord {
+        let now = self.now_ns();
+        self.sample(now);
+        let w = self.world.borrow();
+        RunRecord {
+            seed: self.seed,
+            history: History::new(w.history.clone()),
+            nemesis_log: self.nemesis_log.clone(),
+            metrics: self.metrics.clone(),
+            digest: w.digest.value(),
+            delivered: w.delivered,
+            end_ns: now,
+            ended,
+        }
+    }
+
+    fn sample(&mut self, now: i64) {
+        if self
+            .metrics
+            .samples
+            .last()
+            .is_some_and(|s| s.time_ns == now)
+        {
+            return;
+        }
+        let w = self.world.borrow();
+        self.metrics.samples.push(Sample {
+            time_ns: now,
+            nodes: w.slots.iter().map(|s| s.counters.clone()).collect(),
+            gauges: w.slots.iter().map(|s| s.gauges.clone()).collect(),
+        });
+    }
+
+    fn check(&self, node: NodeId) -> Result<(), ControlError> {
+        let nodes = self.hosts.len();
+        if node.index() >= nodes {
+            Err(ControlError::UnknownNode { node, nodes })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Applies every explicit op and nemesis step due at `now`.
+    fn apply_due_faults(&mut self, now: i64) {
+        while let Some(t) = self.ops.get(self.next_op) {
+            if (t.at_ms as i64).saturating_mul(1_000_000) > now {
+                break;
+            }
+            let op = t.op.clone();
+            self.next_op += 1;
+            self.apply_op(now, &op);
+        }
+        let due = self
+            .nemesis
+            .as_ref()
+            .and_then(|n| n.next_due())
+            .is_some_and(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX) <= now);
+        if due {
+            let roles = self.roles();
+            let known: BTreeSet<String> = self.world.borrow().model.roles().into_iter().collect();
+            let lookup = move |role: &str| -> Option<Vec<usize>> {
+                match roles.get(role) {
+                    Some(nodes) => Some(nodes.iter().map(|n| n.index()).collect()),
+                    None if known.contains(role) => Some(Vec::new()),
+                    None => None,
+                }
+            };
+            let at = SimDuration::from_micros((now / 1000) as u64);
+            let steps = self
+                .nemesis
+                .as_mut()
+                .map(|n| n.poll(at, &lookup))
+                .unwrap_or_default();
+            for step in steps {
+                self.apply_step(now, &step);
+            }
+        }
+    }
+
+    fn log(
+        &mut self,
+        now: i64,
+        f: &str,
+        phase: Option<&str>,
+        nodes: &[NodeId],
+        detail: String,
+        outcome: String,
+    ) {
+        self.last_fault_ns = now;
+        tracing::info!(sim_ns = now, f, phase, nodes = ?nodes, %detail, %outcome, "nemesis");
+        let mut value = vec![(
+            Value::keyword("nodes"),
+            Value::Vector(nodes.iter().map(|n| Value::Int(i64::from(n.0))).collect()),
+        )];
+        if !detail.is_empty() {
+            value.push((Value::keyword("detail"), Value::Str(detail.clone())));
+        }
+        if outcome != "ok" {
+            value.push((Value::keyword("outcome"), Value::Str(outcome.clone())));
+        }
+        let mut event =
+            Event::new(Process::nemesis(), EventType::Info, f, Value::Map(value)).at(now);
+        if let Some(p) = phase {
+            event
+                .extra
+                .push((Value::keyword("phase"), Value::keyword(p)));
+        }
+        self.world.borrow_mut().record(event);
+        self.nemesis_log.push(NemesisEntry {
+            time_ns: now,
+            f: f.to_owned(),
+            phase: phase.unwrap_or("apply").to_owned(),
+            nodes: nodes.iter().map(|n| n.name()).collect(),
+            detail,
+            outcome,
+        });
+    }
+
+    fn apply_op(&mut self, now: i64, op: &ControlOp) {
+        let result = self.apply_control_op(op);
+        let (f, phase) = match op {
+            ControlOp::Partition(_)
+            | ControlOp::PartitionGroups(_)
+            | ControlOp::PartitionOneWay { .. } => ("partition", Some("start")),
+            ControlOp::Heal => ("partition", Some("stop")),
+            ControlOp::Crash(_) => ("crash", Some("start")),
+            ControlOp::Restart(_) => ("crash", Some("stop")),
+            ControlOp::Pause(_) => ("pause", Some("start")),
+            ControlOp::Resume(_) => ("pause", Some("stop")),
+            ControlOp::ModelFault { fault, .. } => (fault.name.as_str(), Some("start")),
+            ControlOp::ModelFaultStop { name, .. } => (name.as_str(), Some("stop")),
+            other => (other.name(), None),
+        };
+        let f = f.to_owned();
+        let detail = format!("{op:?}");
+        let outcome = outcome_text(&result);
+        self.log(now, &f, phase, &op.nodes(), detail, outcome);
+    }
+
+    /// Applies one control operation.
+    pub fn apply_control_op(&mut self, op: &ControlOp) -> Result<Applied, ControlError> {
+        op.validate(self.hosts.len())?;
+        match op {
+            ControlOp::Partition(links) => self.partition(links),
+            ControlOp::PartitionGroups(groups) => self.partition_groups(groups),
+            ControlOp::PartitionOneWay { from, to } => self.partition_one_way(from, to),
+            ControlOp::Heal => Ok(self.heal()),
+            ControlOp::Crash(n) => self.crash(*n),
+            ControlOp::Restart(n) => self.restart(*n),
+            ControlOp::Pause(n) => self.pause(*n),
+            ControlOp::Resume(n) => self.resume(*n),
+            ControlOp::ClockSet { node, to } => self.clock_set(*node, *to),
+            ControlOp::ClockBump { node, delta_ns } => self.clock_bump(*node, *delta_ns),
+            ControlOp::ClockDrift { node, rate } => self.clock_drift(*node, *rate),
+            ControlOp::ClockReset(n) => self.clock_reset(*n),
+            ControlOp::UpdateLink { from, to, update } => self.update_link(*from, *to, update),
+            ControlOp::UpdateNodeLinks { node, update } => self.update_node_links(*node, update),
+            ControlOp::NetReset(n) => self.net_reset(*n),
+            ControlOp::ModelFault { node, fault } => self.model_fault(*node, fault),
+            ControlOp::ModelFaultStop { node, name } => self.model_fault_stop(*node, name),
+        }
+    }
+
+    fn apply_step(&mut self, now: i64, step: &Step) {
+        let phase = match step.phase {
+            Phase::Start => "start",
+            Phase::Flip => "flip",
+            Phase::Stop => "stop",
+        };
+        let ids = |nodes: &[usize]| -> Vec<NodeId> {
+            nodes.iter().map(|&n| NodeId::from_index(n)).collect()
+        };
+        let mut errors: Vec<String> = Vec::new();
+        let mut note = |r: Result<Applied, ControlError>| {
+            if let Err(e) = r {
+                errors.push(e.to_string());
+            }
+        };
+        let mut nodes: Vec<NodeId> = step.action.nodes().map(ids).unwrap_or_default();
+        match &step.action {
+            Action::Partition { cut } => {
+                let links: Vec<(NodeId, NodeId)> = cut
+                    .links()
+                    .map(|(a, b)| (NodeId::from_index(a), NodeId::from_index(b)))
+                    .collect();
+                let mut touched: BTreeSet<NodeId> = BTreeSet::new();
+                for (a, b) in &links {
+                    touched.insert(*a);
+                    touched.insert(*b);
+                }
+                nodes = touched.into_iter().collect();
+                note(self.partition(&links));
+            }
+            Action::Heal => {
+                self.heal();
+            }
+            Action::Crash { nodes: ns } => ids(ns).into_iter().for_each(|n| note(self.crash(n))),
+            Action::Restart { nodes: ns } => {
+                ids(ns).into_iter().for_each(|n| note(self.restart(n)))
+            }
+            Action::Pause { nodes: ns } => ids(ns).into_iter().for_each(|n| note(self.pause(n))),
+            Action::Resume { nodes: ns } => ids(ns).into_iter().for_each(|n| note(self.resume(n))),
+            Action::ClockBump {
+                nodes: ns,
+                offset_ms,
+            } => {
+                let delta = offset_ms.saturating_mul(1_000_000);
+                ids(ns)
+                    .into_iter()
+                    .for_each(|n| note(self.clock_bump(n, delta)))
+            }
+            Action::ClockDrift { nodes: ns, rate } => ids(ns)
+                .into_iter()
+                .for_each(|n| note(self.clock_drift(n, *rate))),
+            Action::ClockReset { nodes: ns } => {
+                ids(ns).into_iter().for_each(|n| note(self.clock_reset(n)))
+            }
+            Action::PacketLoss { nodes: ns, rate } => ids(ns)
+                .into_iter()
+                .for_each(|n| note(self.packet_loss(n, *rate))),
+            Action::PacketDuplicate { nodes: ns, rate } => ids(ns)
+                .into_iter()
+                .for_each(|n| note(self.packet_duplicate(n, *rate))),
+            Action::PacketDelay { nodes: ns, latency } => {
+                let l = latency_from_nemesis(latency);
+                ids(ns)
+                    .into_iter()
+                    .for_each(|n| note(self.packet_delay(n, l)))
+            }
+            Action::NetReset { nodes: ns } => {
+                ids(ns).into_iter().for_each(|n| note(self.net_reset(n)))
+            }
+            Action::ModelStart {
+                name,
+                nodes: ns,
+                params,
+            } => {
+                let fault = ModelFault {
+                    name: name.clone(),
+                    params: params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), param_to_value(v)))
+                        .collect(),
+                };
+                ids(ns)
+                    .into_iter()
+                    .for_each(|n| note(self.model_fault(n, &fault)))
+            }
+            Action::ModelStop { name, nodes: ns } => ids(ns)
+                .into_iter()
+                .for_each(|n| note(self.model_fault_stop(n, name))),
+            Action::Skip { reason } => errors.push(format!("skipped: {reason}")),
+        }
+        let detail = serde_json::to_string(&step.action).unwrap_or_default();
+        let outcome = if errors.is_empty() {
+            "ok".to_owned()
+        } else {
+            errors.join("; ")
+        };
+        let f = step.fault.name().to_owned();
+        self.log(now, &f, Some(phase), &nodes, detail, outcome);
+    }
+}
+
+fn outcome_text(r: &Result<Applied, ControlError>) -> String {
+    match r {
+        Ok(Applied::Changed) => "ok".into(),
+        Ok(Applied::NoChange) => "no-change".into(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The nemesis crate's latency in the simulator's terms.
+pub fn latency_from_nemesis(l: &shakedown_nemesis::Latency) -> Latency {
+    Latency {
+        base_ns: l.latency_ms.saturating_mul(1_000_000),
+        jitter_ns: l.jitter_ms.saturating_mul(1_000_000),
+        shape: match l.distribution {
+            shakedown_nemesis::Distribution::Uniform => Shape::Uniform,
+            shakedown_nemesis::Distribution::Normal => Shape::Normal,
+            shakedown_nemesis::Distribution::Exponential => Shape::Exponential,
+        },
+    }
+}
+
+/// A scenario parameter as a history value (what model faults receive).
+pub fn param_to_value(p: &Param) -> Value {
+    match p {
+        Param::Bool(b) => Value::Bool(*b),
+        Param::Int(i) => Value::Int(*i),
+        Param::Float(f) => Value::Float(shakedown_checkers::value::Float(*f)),
+        Param::Str(s) => Value::Str(s.clone()),
+        Param::List(items) => Value::Vector(items.iter().map(param_to_value).collect()),
+        Param::Table(t) => Value::Map(
+            t.iter()
+                .map(|(k, v)| (Value::keyword(k.clone()), param_to_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+impl<M: ClusterModel> Control for TurmoilCluster<M> {
+    fn node_count(&self) -> usize {
+        self.hosts.len()
+    }
+
+    fn sim_now_ns(&self) -> i64 {
+        self.now_ns()
+    }
+
+    fn status(&self, node: NodeId) -> Result<NodeStatus, ControlError> {
+        self.check(node)?;
+        Ok(self.world.borrow().slots[node.index()].status)
+    }
+
+    fn partition(&mut self, cut: &[(NodeId, NodeId)]) -> Result<Applied, ControlError> {
+        for (a, b) in cut {
+            self.check(*a)?;
+            self.check(*b)?;
+        }
+        let links: BTreeSet<(u32, u32)> = cut
+            .iter()
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (a.0, b.0))
+            .collect();
+        let mut w = self.world.borrow_mut();
+        if *w.net.cut() == links {
+            return Ok(Applied::NoChange);
+        }
+        w.net.set_cut(links);
+        Ok(Applied::Changed)
+    }
+
+    fn cut(&self) -> Vec<(NodeId, NodeId)> {
+        self.world
+            .borrow()
+            .net
+            .cut()
+            .iter()
+            .map(|&(a, b)| (NodeId(a), NodeId(b)))
+            .collect()
+    }
+
+    fn heal(&mut self) -> Applied {
+        let mut w = self.world.borrow_mut();
+        if w.net.cut().is_empty() {
+            return Applied::NoChange;
+        }
+        w.net.set_cut(BTreeSet::new());
+        Applied::Changed
+    }
+
+    fn crash(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let now = self.now_ns();
+        {
+            let mut w = self.world.borrow_mut();
+            if w.slots[node.index()].status == NodeStatus::Crashed {
+                return Ok(Applied::NoChange);
+            }
+            w.crash(node, now);
+        }
+        tracing::info!(node = %node, sim_ns = now, "crash");
+        self.sim.crash(self.hosts[node.index()].as_str());
+        Ok(Applied::Changed)
+    }
+
+    fn restart(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let now = self.now_ns();
+        {
+            let mut w = self.world.borrow_mut();
+            if w.slots[node.index()].status != NodeStatus::Crashed {
+                return Ok(Applied::NoChange);
+            }
+            w.restart(node, now);
+        }
+        tracing::info!(node = %node, sim_ns = now, "restart");
+        self.sim.bounce(self.hosts[node.index()].as_str());
+        Ok(Applied::Changed)
+    }
+
+    fn pause(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let mut w = self.world.borrow_mut();
+        if w.slots[node.index()].status != NodeStatus::Up {
+            return Ok(Applied::NoChange);
+        }
+        w.pause(node);
+        Ok(Applied::Changed)
+    }
+
+    fn resume(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let mut w = self.world.borrow_mut();
+        if w.slots[node.index()].status != NodeStatus::Paused {
+            return Ok(Applied::NoChange);
+        }
+        w.resume(node);
+        Ok(Applied::Changed)
+    }
+
+    fn clock(&self, node: NodeId) -> Result<Timestamp, ControlError> {
+        self.check(node)?;
+        Ok(self.world.borrow().slots[node.index()]
+            .clock
+            .local_at(self.now_ns()))
+    }
+
+    fn clock_set(&mut self, node: NodeId, to: Timestamp) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        if to.0.abs() > CLOCK_OFFSET_NS_MAX {
+            return Err(ControlError::BadValue(format!(
+                "clock reading {to} is absurd: at most 10 years from the start"
+            )));
+        }
+        let now = self.now_ns();
+        self.world.borrow_mut().slots[node.index()]
+            .clock
+            .set(now, to);
+        Ok(Applied::Changed)
+    }
+
+    fn clock_bump(&mut self, node: NodeId, delta_ns: i64) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let now = self.now_ns();
+        let mut w = self.world.borrow_mut();
+        let clock = &mut w.slots[node.index()].clock;
+        let after = clock.offset_ns_at(now).saturating_add(delta_ns);
+        if delta_ns.abs() > CLOCK_OFFSET_NS_MAX || after.abs() > CLOCK_OFFSET_NS_MAX {
+            return Err(ControlError::BadValue(format!(
+                "clock bump of {delta_ns} ns is absurd: a clock may be at most 10 years off"
+            )));
+        }
+        clock.bump(now, delta_ns);
+        Ok(Applied::Changed)
+    }
+
+    fn clock_drift(&mut self, node: NodeId, rate: f64) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        if !CLOCK_RATE_RANGE.contains(&rate) {
+            return Err(ControlError::BadValue(format!(
+                "clock rate {rate} is absurd: use 0.01 to 100 clock seconds per second (1.0 is true time)"
+            )));
+        }
+        let now = self.now_ns();
+        self.world.borrow_mut().slots[node.index()]
+            .clock
+            .set_rate(now, rate);
+        Ok(Applied::Changed)
+    }
+
+    fn clock_reset(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let mut w = self.world.borrow_mut();
+        let clock = &mut w.slots[node.index()].clock;
+        if *clock == crate::time::NodeClock::new() {
+            return Ok(Applied::NoChange);
+        }
+        clock.reset();
+        Ok(Applied::Changed)
+    }
+
+    fn update_link(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        update: &LinkUpdate,
+    ) -> Result<Applied, ControlError> {
+        self.check(from)?;
+        self.check(to)?;
+        update.validate().map_err(ControlError::BadValue)?;
+        self.world.borrow_mut().net.update_link(from, to, update);
+        Ok(Applied::Changed)
+    }
+
+    fn net_reset(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let mut w = self.world.borrow_mut();
+        for other in (0..self.hosts.len()).map(NodeId::from_index) {
+            w.net.reset_link(node, other);
+            w.net.reset_link(other, node);
+        }
+        Ok(Applied::Changed)
+    }
+
+    fn model_fault(&mut self, node: NodeId, fault: &ModelFault) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let now = self.now_ns();
+        let mut w = self.world.borrow_mut();
+        let result = w.callback(node, now, |n, ctx| n.on_model_fault(ctx, fault));
+        w.poke(node);
+        match result {
+            None => Ok(Applied::NoChange),
+            Some(Ok(())) => Ok(Applied::Changed),
+            Some(Err(reason)) => Err(ControlError::ModelFault {
+                name: fault.name.clone(),
+                node,
+                reason,
+            }),
+        }
+    }
+
+    fn model_fault_stop(&mut self, node: NodeId, name: &str) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let now = self.now_ns();
+        let mut w = self.world.borrow_mut();
+        let result = w.callback(node, now, |n, ctx| n.on_model_fault_stop(ctx, name));
+        w.poke(node);
+        match result {
+            None => Ok(Applied::NoChange),
+            Some(Ok(())) => Ok(Applied::Changed),
+            Some(Err(reason)) => Err(ControlError::ModelFault {
+                name: name.to_owned(),
+                node,
+                reason,
+            }),
+        }
+    }
+
+    fn roles(&self) -> BTreeMap<String, Vec<NodeId>> {
+        let w = self.world.borrow();
+        let mut roles: BTreeMap<String, Vec<NodeId>> = BTreeMap::new();
+        for (i, slot) in w.slots.iter().enumerate() {
+            if slot.status == NodeStatus::Crashed {
+                continue;
+            }
+            if let Some(n) = &slot.node {
+                for role in n.roles() {
+                    roles.entry(role).or_default().push(NodeId::from_index(i));
+                }
+            }
+        }
+        roles
+    }
+}
