@@ -240,10 +240,14 @@ fn explain<M: Model>(
         ),
     };
     let why = if impossible.len() == failure.states.len() {
-        if impossible.iter().all(|s| *s == impossible[0]) {
-            format!("{}.", impossible[0])
-        } else {
-            format!("{}.", impossible.join("; or "))
+        match impossible.as_slice() {
+            [one] => format!("{one}."),
+            [first, ..] if impossible.iter().all(|s| s == first) => format!("{first}."),
+            [first, ..] => format!(
+                "no state allows it: in state {}, {first}; it is impossible in the others too.",
+                states[0]
+            ),
+            [] => "it cannot take effect.".to_owned(),
         }
     } else {
         "it could take effect there, but then some operation that completed before it cannot."

@@ -20,6 +20,14 @@ const MAX_DEPTH: usize = 256;
 
 /// Parses an EDN history in either of Jepsen's layouts.
 pub fn parse_history(text: &str) -> Result<History, ParseError> {
+    parse_history_with_positions(text).map(|(h, _)| h)
+}
+
+/// Parses an EDN history and gives, for each event, the line and column
+/// where its map starts, so later errors about an event can point at it.
+pub fn parse_history_with_positions(
+    text: &str,
+) -> Result<(History, Vec<(usize, usize)>), ParseError> {
     let mut p = Parser {
         text,
         bytes: text.as_bytes(),
@@ -27,6 +35,7 @@ pub fn parse_history(text: &str) -> Result<History, ParseError> {
         discarding: 0,
     };
     let mut events = Vec::new();
+    let mut starts = Vec::new();
     p.skip_ws()?;
     match p.peek() {
         Some(b'[') | Some(b'(') => {
@@ -41,7 +50,10 @@ pub fn parse_history(text: &str) -> Result<History, ParseError> {
                         p.pos += 1;
                         break;
                     }
-                    Some(_) => events.push(p.parse_event()?),
+                    Some(_) => {
+                        starts.push(p.pos);
+                        events.push(p.parse_event()?);
+                    }
                 }
             }
             p.skip_ws()?;
@@ -54,10 +66,28 @@ pub fn parse_history(text: &str) -> Result<History, ParseError> {
             if p.peek().is_none() {
                 break;
             }
+            starts.push(p.pos);
             events.push(p.parse_event()?);
         },
     }
-    Ok(History::new(events))
+    Ok((History::new(events), positions(text, &starts)))
+}
+
+/// Lines and columns of increasing byte offsets, in one pass.
+fn positions(text: &str, offsets: &[usize]) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(offsets.len());
+    let (mut line, mut line_start, mut scanned) = (1, 0, 0);
+    for &offset in offsets {
+        for (i, b) in text.as_bytes()[scanned..offset].iter().enumerate() {
+            if *b == b'\n' {
+                line += 1;
+                line_start = scanned + i + 1;
+            }
+        }
+        scanned = offset;
+        out.push((line, text[line_start..offset].chars().count() + 1));
+    }
+    out
 }
 
 /// Parses one EDN value, such as an `--initial` state: `0`, `nil`, `{:x 0 :y 0}`.
@@ -713,6 +743,14 @@ mod tests {
         assert!(e.message.contains("integer or a keyword"), "{e}");
         assert!(parse_history(&"[".repeat(100_000)).is_err());
         assert!(parse_history("{:process 99999999999999999999, :type :ok, :f :read}").is_err());
+    }
+
+    #[test]
+    fn gives_each_event_its_position() {
+        let text = "; c\n[{:process 0, :type :invoke, :f :read, :value nil}\n {:process 0, :type :ok, :f :read, :value 1}]";
+        let (h, pos) = parse_history_with_positions(text).unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(pos, vec![(2, 2), (3, 2)]);
     }
 
     #[test]

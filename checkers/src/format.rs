@@ -89,6 +89,15 @@ pub enum ReadError {
 /// extension (`.edn`, `.jsonl`) or, failing that, from the contents. Errors
 /// name the file, line and column.
 pub fn read_history_file(path: impl AsRef<Path>) -> Result<History, ReadError> {
+    read_history_file_with_positions(path).map(|(h, _)| h)
+}
+
+/// Like [`read_history_file`], and gives each event's line and column in
+/// the file, so errors found later (a double invoke, an op the model cannot
+/// read) can name them.
+pub fn read_history_file_with_positions(
+    path: impl AsRef<Path>,
+) -> Result<(History, Vec<(usize, usize)>), ReadError> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
         path: path.to_owned(),
@@ -111,7 +120,11 @@ pub fn read_history_file(path: impl AsRef<Path>) -> Result<History, ReadError> {
         }
     };
     let format = HistoryFormat::from_path(path).unwrap_or_else(|| HistoryFormat::sniff(&text));
-    parse_history_as(&text, format).map_err(|error| ReadError::Parse {
+    let parsed = match format {
+        HistoryFormat::Edn => crate::edn::parse_history_with_positions(&text),
+        HistoryFormat::Jsonl => crate::jsonl::parse_history_with_positions(&text),
+    };
+    parsed.map_err(|error| ReadError::Parse {
         path: path.to_owned(),
         error,
     })

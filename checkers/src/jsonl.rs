@@ -50,7 +50,15 @@ const FIELDS: [&str; 8] = [
 
 /// Parses a JSON Lines history. Blank lines are skipped.
 pub fn parse_history(text: &str) -> Result<History, ParseError> {
+    parse_history_with_positions(text).map(|(h, _)| h)
+}
+
+/// Parses a JSON Lines history and gives each event's line and column.
+pub fn parse_history_with_positions(
+    text: &str,
+) -> Result<(History, Vec<(usize, usize)>), ParseError> {
     let mut events = Vec::new();
+    let mut positions = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -59,8 +67,9 @@ pub fn parse_history(text: &str) -> Result<History, ParseError> {
             e.line = i + 1;
             e
         })?);
+        positions.push((i + 1, 1));
     }
-    Ok(History::new(events))
+    Ok((History::new(events), positions))
 }
 
 /// Parses one event from one line of JSON. The error's line is 1.

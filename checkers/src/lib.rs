@@ -30,7 +30,10 @@ pub mod value;
 pub mod verdict;
 
 pub use check::{check, describe_op, try_check};
-pub use format::{read_history_file, write_history_file, HistoryFormat, ParseError, ReadError};
+pub use format::{
+    read_history_file, read_history_file_with_positions, write_history_file, HistoryFormat,
+    ParseError, ReadError,
+};
 pub use history::{Completion, Event, EventType, History, Op, PairingError, Process};
 pub use model::{model_by_name, AnyModel, CheckError, Model, ModelError, MODELS};
 pub use value::Value;

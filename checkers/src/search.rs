@@ -381,13 +381,12 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
         ("B", 1),
     ];
     for (unit, size) in UNITS {
-        if bytes >= size && bytes % size == 0 {
-            return format!("{} {unit}", bytes / size);
-        }
-    }
-    for (unit, size) in UNITS {
         if bytes >= size {
-            return format!("{:.1} {unit}", bytes as f64 / size as f64);
+            return if bytes % size == 0 {
+                format!("{} {unit}", bytes / size)
+            } else {
+                format!("{:.1} {unit}", bytes as f64 / size as f64)
+            };
         }
     }
     "0 B".into()

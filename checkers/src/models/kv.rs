@@ -71,24 +71,26 @@ impl Model for Kv {
             }
             "put" | "write" => KvOp::Put(op.value.clone()),
             "append" => KvOp::Append(op.value.clone()),
-            "cas" => {
-                match op.value.as_seq() {
-                    Some([old, new]) => KvOp::Cas(old.clone(), new.clone()),
-                    _ => return Err(ModelError::for_op(
+            "cas" => match op.value.as_seq() {
+                Some([old, new]) => KvOp::Cas(old.clone(), new.clone()),
+                _ => {
+                    return Err(ModelError::for_op(
                         op,
                         format!(
                             "a cas takes `[old new]` as its value, such as `:value [1 2]`, not {}",
                             op.value
                         ),
-                    )),
+                    ))
                 }
-            }
-            f => return Err(ModelError::for_op(
-                op,
-                format!(
+            },
+            f => {
+                return Err(ModelError::for_op(
+                    op,
+                    format!(
                     "`kv` has no operation `:{f}`; its operations are :get, :put, :append and :cas"
                 ),
-            )),
+                ))
+            }
         }))
     }
 

@@ -1,10 +1,367 @@
-//! `shakedown check`.
+//! `shakedown check`: checks recorded histories (EDN or JSONL) against a model.
+//!
+//! Exit codes follow Jepsen: 0 valid, 1 invalid, 2 unknown; 3 for bad input
+//! or usage. With several files each is checked and reported, and the exit
+//! code is the worst of them: bad input, then invalid, then unknown, then
+//! valid (Jepsen's rule: an invalid result outweighs an unknown one).
+
+use super::{EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
+use shakedown_checkers::{
+    edn, model_by_name, read_history_file_with_positions, AnyModel, Budget, CheckError,
+    Counterexample, OpSummary, Outcome, Verdict,
+};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Arguments of `shakedown check`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "Exit codes: 0 valid, 1 invalid, 2 unknown, 3 bad input or usage.\n\
+With several files, the exit code is the worst: 3, then 1, then 2, then 0.\n\n\
+Models: register, cas-register, kv, mutex, multi-register.\n\n\
+Example: shakedown check --model cas-register --initial 0 history.edn"
+)]
+pub struct Args {
+    /// The model to check against: register, cas-register, kv, mutex or multi-register.
+    #[arg(long, value_name = "MODEL")]
+    pub model: String,
+
+    /// The model's initial state, in EDN: `0`, `nil`, `{:x 0 :y 0}`.
+    #[arg(long, value_name = "EDN", default_value = "nil")]
+    pub initial: String,
+
+    /// Print one JSON object per file instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up with `unknown` after this long per file: `10s`, `500ms`, `2m`.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub time_limit: Duration,
+
+    /// Give up with `unknown` when the search's caches reach about this much
+    /// memory: `2GiB`, `512MiB`.
+    #[arg(long, value_name = "BYTES", default_value = "4GiB", value_parser = parse_bytes)]
+    pub memory_limit: u64,
+
+    /// History files: `.edn` (Jepsen's layouts) or `.jsonl`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
 
 /// Runs `shakedown check` and returns the exit code.
-pub fn run(_args: Args) -> u8 {
-    super::bad_input("`shakedown check` is not built yet")
+pub fn run(args: Args) -> u8 {
+    let initial = match edn::parse_value(&args.initial) {
+        Ok(v) => v,
+        Err(e) => {
+            return super::bad_input(format!(
+                "--initial {:?}: {} (column {}); write an EDN value such as `0`, `nil` or `{{:x 0 :y 0}}`",
+                args.initial, e.message, e.column
+            ))
+        }
+    };
+    let model = match model_by_name(&args.model, initial) {
+        Ok(m) => m,
+        Err(e) => return super::bad_input(format!("--model {}: {e}", args.model)),
+    };
+    let budget = Budget {
+        time_limit: Some(args.time_limit),
+        memory_limit_bytes: Some(args.memory_limit),
+    };
+    let mut worst = EXIT_VALID;
+    for file in &args.files {
+        let code = check_file(file, model.as_ref(), budget, args.json);
+        worst = worse(worst, code);
+    }
+    worst
+}
+
+/// The worse of two exit codes: bad input, then invalid, then unknown, then valid.
+fn worse(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        EXIT_BAD_INPUT => 3,
+        EXIT_INVALID => 2,
+        EXIT_UNKNOWN => 1,
+        _ => 0,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+fn check_file(file: &Path, model: &dyn AnyModel, budget: Budget, json: bool) -> u8 {
+    let (history, positions) = match read_history_file_with_positions(file) {
+        Ok(parsed) => parsed,
+        Err(e) => return report_bad_input(file, model, &e.to_string(), json),
+    };
+    let started = Instant::now();
+    let result = model.check_history(&history, budget);
+    let elapsed = started.elapsed();
+    match result {
+        Ok(verdict) => {
+            if json {
+                print_json(file, model, &verdict, elapsed);
+            } else {
+                print_text(file, model, &verdict, elapsed);
+            }
+            match verdict.outcome {
+                Outcome::Valid => EXIT_VALID,
+                Outcome::Invalid => EXIT_INVALID,
+                Outcome::Unknown => EXIT_UNKNOWN,
+            }
+        }
+        Err(e) => {
+            let at = match e.event().and_then(|i| positions.get(i)) {
+                Some((line, column)) => format!("{}:{line}:{column}", file.display()),
+                None => file.display().to_string(),
+            };
+            let message = match &e {
+                CheckError::Model(m) => m.message.clone(),
+                CheckError::Pairing(_) => e.to_string(),
+            };
+            report_bad_input(file, model, &format!("{at}: {message}"), json)
+        }
+    }
+}
+
+fn report_bad_input(file: &Path, model: &dyn AnyModel, message: &str, json: bool) -> u8 {
+    eprintln!("error: {message}");
+    if json {
+        let null = serde_json::Value::Null;
+        let error = serde_json::Value::String(message.to_owned());
+        println!(
+            "{}",
+            json_line(
+                file,
+                model,
+                &null,
+                &null,
+                &null,
+                &null,
+                Some(("error", &error))
+            )
+        );
+    }
+    EXIT_BAD_INPUT
+}
+
+fn print_json(file: &Path, model: &dyn AnyModel, verdict: &Verdict, elapsed: Duration) {
+    let valid = match verdict.outcome {
+        Outcome::Valid => serde_json::Value::Bool(true),
+        Outcome::Invalid => serde_json::Value::Bool(false),
+        Outcome::Unknown => serde_json::Value::String("unknown".into()),
+    };
+    let elapsed_ms = serde_json::json!((elapsed.as_secs_f64() * 1e6).round() / 1e3);
+    let counterexample = serde_json::to_value(&verdict.counterexample).unwrap_or_default();
+    let reason = verdict.reason.clone().map(serde_json::Value::String);
+    let line = json_line(
+        file,
+        model,
+        &valid,
+        &serde_json::json!(verdict.ops),
+        &elapsed_ms,
+        &counterexample,
+        reason.as_ref().map(|r| ("reason", r)),
+    );
+    println!("{line}");
+}
+
+/// One object with the fields in the documented order (serde_json's own
+/// maps would sort them).
+fn json_line(
+    file: &Path,
+    model: &dyn AnyModel,
+    valid: &serde_json::Value,
+    ops: &serde_json::Value,
+    elapsed_ms: &serde_json::Value,
+    counterexample: &serde_json::Value,
+    extra: Option<(&str, &serde_json::Value)>,
+) -> String {
+    let s = |v: &serde_json::Value| v.to_string();
+    let mut line = format!(
+        "{{\"file\":{},\"model\":{},\"valid\":{},\"ops\":{},\"elapsed_ms\":{},\"counterexample\":{}",
+        s(&serde_json::Value::String(file.display().to_string())),
+        s(&serde_json::Value::String(model.model_name().to_owned())),
+        s(valid),
+        s(ops),
+        s(elapsed_ms),
+        s(counterexample),
+    );
+    if let Some((name, value)) = extra {
+        line.push_str(&format!(
+            ",{}:{}",
+            s(&serde_json::Value::String(name.to_owned())),
+            s(value)
+        ));
+    }
+    line.push('}');
+    line
+}
+
+fn print_text(file: &Path, model: &dyn AnyModel, verdict: &Verdict, elapsed: Duration) {
+    println!(
+        "{}: {} ({}, {} ops, checked in {})",
+        file.display(),
+        verdict.outcome.name(),
+        model.model_name(),
+        verdict.ops,
+        format_elapsed(elapsed)
+    );
+    if let Some(reason) = &verdict.reason {
+        println!("  {reason}");
+    }
+    if let Some(ce) = &verdict.counterexample {
+        print!("{}", counterexample_text(ce));
+    }
+}
+
+/// Most prefix ops shown; earlier ones are summarised in a count.
+const PREFIX_SHOWN: usize = 12;
+
+/// The counterexample in words, indented under the verdict line.
+pub fn counterexample_text(ce: &Counterexample) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("  {}\n", ce.explanation));
+    if let Some(key) = &ce.key {
+        out.push_str(&format!("  Key: {key}\n"));
+    }
+    if let Some(op) = &ce.op {
+        out.push_str(&format!("  Cannot be linearized: {}\n", op_line(op)));
+    }
+    out.push_str(&format!(
+        "  Longest linearizable prefix ({} ops):\n",
+        ce.prefix.len()
+    ));
+    let skipped = ce.prefix.len().saturating_sub(PREFIX_SHOWN);
+    if skipped > 0 {
+        out.push_str(&format!("    ... {skipped} earlier ops\n"));
+    }
+    for (i, op) in ce.prefix.iter().enumerate().skip(skipped) {
+        out.push_str(&format!("    {:>3}. {}\n", i + 1, op_line(op)));
+    }
+    if !ce.states.is_empty() {
+        out.push_str(&format!(
+            "  States reachable there: {}\n",
+            ce.states.join(", ")
+        ));
+    }
+    out
+}
+
+fn op_line(op: &OpSummary) -> String {
+    let value = if op.completion == "ok" {
+        &op.value
+    } else {
+        &op.invoke_value
+    };
+    let key = op
+        .key
+        .as_ref()
+        .map(|k| format!(" key {k}"))
+        .unwrap_or_default();
+    let events = match op.complete_index {
+        Some(c) => format!("events {}-{c}", op.invoke_index),
+        None => format!("event {}, never completed", op.invoke_index),
+    };
+    format!(
+        "process {} {}{key} {value} [{}] ({events})",
+        op.process, op.f, op.completion
+    )
+}
+
+fn format_elapsed(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1e3)
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+/// Parses `10s`, `500ms`, `2m`, `1.5s`, `1h`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write e.g. `10s` or `500ms`"))?;
+    let seconds = match unit.trim() {
+        "" | "s" | "sec" => n,
+        "ms" => n / 1e3,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}`; use ms, s, m or h"
+            ))
+        }
+    };
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > 1e9 {
+        return Err(format!("`{text}` must be a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Parses `2GiB`, `512MiB`, `100MB`, `1G`; a bare number is bytes.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size; write e.g. `2GiB` or `512MiB`"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "kb" => 1e3,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "mb" => 1e6,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "gb" => 1e9,
+        "t" | "tib" => 1024.0f64.powi(4),
+        "tb" => 1e12,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}`; use B, KiB, MiB, GiB (or KB, MB, GB)"
+            ))
+        }
+    };
+    let bytes = n * scale;
+    if !bytes.is_finite() || !(1.0..=1e18).contains(&bytes) {
+        return Err(format!("`{text}` must be a positive size"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_limits() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert_eq!(parse_bytes("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_bytes("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_bytes("100MB"), Ok(100_000_000));
+        assert!(parse_bytes("2 parsecs").is_err());
+    }
+
+    #[test]
+    fn worst_exit_code_follows_jepsen() {
+        assert_eq!(worse(EXIT_VALID, EXIT_UNKNOWN), EXIT_UNKNOWN);
+        assert_eq!(worse(EXIT_UNKNOWN, EXIT_INVALID), EXIT_INVALID);
+        assert_eq!(worse(EXIT_INVALID, EXIT_UNKNOWN), EXIT_INVALID);
+        assert_eq!(worse(EXIT_INVALID, EXIT_BAD_INPUT), EXIT_BAD_INPUT);
+    }
 }
