@@ -96,7 +96,8 @@ fn explicit_phase(phase: Option<&Value>, value: &Value) -> Option<bool> {
         .and_then(keyword_or_str)
         .or_else(|| keyword_or_str(value))?;
     match word {
-        "start" | "begin" | "open" => Some(true),
+        // A step in between (a clock strobe's flip) keeps the window open.
+        "start" | "begin" | "open" | "flip" => Some(true),
         "stop" | "end" | "close" | "heal" => Some(false),
         _ => None,
     }
@@ -184,6 +185,9 @@ impl Faults {
         // For each window closed by the latest closing event: a second,
         // identical close (Jepsen's completion) extends it.
         let mut just_closed: Vec<(String, usize)> = Vec::new();
+        // Per window: the schedule event it belongs to, when the nemesis
+        // records one (`:event 3`); starts and stops then pair exactly.
+        let mut ids: Vec<Option<i64>> = Vec::new();
         for (i, e) in history.events.iter().enumerate() {
             if e.process.is_client() {
                 continue;
@@ -191,6 +195,10 @@ impl Faults {
             let at = axis.pos.get(i).copied().unwrap_or(0);
             let detail = detail_of(&e.value);
             let phase = explicit_phase(e.extra_field("phase"), &e.value);
+            let event_id = e.extra_field("event").and_then(Value::as_int);
+            let same_event = |ids: &[Option<i64>], w: usize| {
+                event_id.is_none() || ids[w].is_none() || ids[w] == event_id
+            };
             // With an explicit phase in the value, the value is not a detail.
             let detail = if phase.is_some() && e.extra_field("phase").is_none() {
                 String::new()
@@ -213,7 +221,10 @@ impl Faults {
             match role {
                 Role::Open(name) => {
                     just_closed.clear();
-                    if let Some(&w) = open.iter().find(|&&w| faults.windows[w].name == name) {
+                    if let Some(&w) = open
+                        .iter()
+                        .find(|&&w| faults.windows[w].name == name && same_event(&ids, w))
+                    {
                         // Jepsen's completion of the opening op, or another
                         // target of the same fault: keep one window.
                         let window = &mut faults.windows[w];
@@ -225,6 +236,7 @@ impl Faults {
                         }
                     } else {
                         open.push(faults.windows.len());
+                        ids.push(event_id);
                         faults.windows.push(FaultWindow {
                             name,
                             detail,
@@ -238,7 +250,7 @@ impl Faults {
                     let before = open.len();
                     let mut closed = Vec::new();
                     open.retain(|&w| {
-                        if closes(&faults.windows[w].name, &closer) {
+                        if closes(&faults.windows[w].name, &closer) && same_event(&ids, w) {
                             closed.push(w);
                             false
                         } else {
@@ -362,6 +374,28 @@ mod tests {
         );
         assert_eq!(f.marks.len(), 1);
         assert_eq!(f.marks[0].name, "check-offsets");
+    }
+
+    #[test]
+    fn schedule_event_ids_pair_overlapping_faults_of_one_name() {
+        let step = |t: i64, phase: &str, event: i64, node: &str| {
+            let mut e = nem("crash", Value::Str(node.into()), t);
+            e.extra
+                .push((Value::keyword("phase"), Value::keyword(phase)));
+            e.extra.push((Value::keyword("event"), Value::Int(event)));
+            e
+        };
+        let h = History::new(vec![
+            client(0),
+            step(10, "start", 0, "n1"),
+            step(20, "start", 1, "n2"),
+            step(30, "stop", 0, "n1"),
+            step(40, "stop", 1, "n2"),
+            client(50),
+        ]);
+        let f = Faults::of(&h, &Axis::of(&h));
+        let spans: Vec<_> = f.windows.iter().map(|w| (w.start, w.end)).collect();
+        assert_eq!(spans, vec![(10, 30), (20, 40)]);
     }
 
     #[test]

@@ -113,6 +113,18 @@
         ctx.fillRect(a, STRIP_H + D.lane[i] * laneH + pad, Math.max(1, b - a), laneH - 2 * pad);
       }
     }
+    // Fault edges over the ops, so windows stay visible in a dense history.
+    ctx.lineWidth = 1.5;
+    for (var fe = 0; fe < D.faults.length; fe++) {
+      var ff = D.faults[fe];
+      if (ff[3] < view.lo || ff[2] > view.hi) continue;
+      ctx.strokeStyle = faultColor(ff[0]);
+      ctx.beginPath();
+      ctx.moveTo(X(ff[2]), STRIP_H); ctx.lineTo(X(ff[2]), bottom);
+      if (!ff[4]) { ctx.moveTo(X(ff[3]), STRIP_H); ctx.lineTo(X(ff[3]), bottom); }
+      ctx.stroke();
+    }
+    ctx.lineWidth = 1;
     if (laneH >= 8 && D.cx_prefix.length) {
       ctx.fillStyle = '#1b5e20';
       for (var p = 0; p < D.cx_prefix.length; p++) {

@@ -8,8 +8,8 @@
 use super::axis::Axis;
 use super::faults::Faults;
 use serde::Serialize;
-use shakedown_checkers::{Completion, Counterexample, Op, Value};
-use std::collections::BTreeMap;
+use shakedown_checkers::{Completion, Counterexample, Op, Process, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Longest value text kept for hover; longer ones are cut with a note.
 pub const VALUE_CHARS_MAX: usize = 400;
@@ -28,7 +28,8 @@ pub struct TimelineData {
     pub axis: &'static str,
     /// End of the axis.
     pub end: i64,
-    /// Lane labels (client processes, in order).
+    /// Lane labels: a process, or the first of the processes sharing the
+    /// lane and how many more (`12 +3`).
     pub lanes: Vec<String>,
     /// Interned strings: `:f` names, keys and values.
     pub strs: Vec<String>,
@@ -80,6 +81,70 @@ impl Interner {
     }
 }
 
+/// Gives each process a lane. Jepsen retires a process after an `info` op
+/// and continues with a fresh id, so a long run with many timeouts has
+/// thousands of processes but only as many at once as it has clients. A
+/// process whose ops all lie after another's last op shares its lane; when
+/// no lane is shared, lanes are in process order. Returns each process's
+/// lane and the lane labels.
+fn assign_lanes(ops: &[Op], axis: &Axis) -> (BTreeMap<Process, u32>, Vec<String>) {
+    // Each process's span: first invocation to last completion (the axis end
+    // if an op never completed). Ops come in invocation order.
+    let mut spans: Vec<(Process, i64, i64)> = Vec::new();
+    let mut index: BTreeMap<&Process, usize> = BTreeMap::new();
+    for op in ops {
+        let start = axis.pos.get(op.invoke_index).copied().unwrap_or(0);
+        let end = op
+            .complete_index
+            .map_or(axis.end, |c| axis.pos.get(c).copied().unwrap_or(start));
+        match index.get(&op.process) {
+            Some(&i) => spans[i].2 = spans[i].2.max(end),
+            None => {
+                index.insert(&op.process, spans.len());
+                spans.push((op.process.clone(), start, end));
+            }
+        }
+    }
+    // Interval partitioning: reuse the lane that frees up first, if it is
+    // free before this process starts.
+    let mut free_at: BTreeSet<(i64, u32)> = BTreeSet::new();
+    let mut members: Vec<Vec<&Process>> = Vec::new();
+    let mut lane_of: BTreeMap<Process, u32> = BTreeMap::new();
+    for (process, start, end) in &spans {
+        let lane = match free_at.first().copied() {
+            Some((free, lane)) if free < *start => {
+                free_at.remove(&(free, lane));
+                lane
+            }
+            _ => {
+                members.push(Vec::new());
+                (members.len() - 1) as u32
+            }
+        };
+        free_at.insert((*end, lane));
+        members[lane as usize].push(process);
+        lane_of.insert(process.clone(), lane);
+    }
+    if members.iter().all(|m| m.len() == 1) {
+        // One process per lane: order lanes by process.
+        let ordered: BTreeMap<Process, u32> = lane_of
+            .keys()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i as u32))
+            .collect();
+        let labels = ordered.keys().map(ToString::to_string).collect();
+        return (ordered, labels);
+    }
+    let labels = members
+        .iter()
+        .map(|m| match m.len() {
+            1 => m[0].to_string(),
+            n => format!("{} +{}", m[0], n - 1),
+        })
+        .collect();
+    (lane_of, labels)
+}
+
 /// Cuts a long text to [`VALUE_CHARS_MAX`] characters with a note.
 pub fn clip(text: String) -> String {
     if text.chars().count() <= VALUE_CHARS_MAX {
@@ -99,19 +164,13 @@ impl TimelineData {
         faults: &Faults,
         counterexample: Option<&Counterexample>,
     ) -> Self {
-        let mut lanes_by_process = BTreeMap::new();
-        for op in ops {
-            lanes_by_process.entry(op.process.clone()).or_insert(0u32);
-        }
-        for (i, lane) in lanes_by_process.values_mut().enumerate() {
-            *lane = i as u32;
-        }
+        let (lanes_by_process, lane_labels) = assign_lanes(ops, axis);
         let mut strs = Interner::default();
         let n = ops.len();
         let mut data = TimelineData {
             axis: axis.kind.name(),
             end: axis.end,
-            lanes: lanes_by_process.keys().map(ToString::to_string).collect(),
+            lanes: lane_labels,
             strs: Vec::new(),
             lane: Vec::with_capacity(n),
             start: Vec::with_capacity(n),
@@ -181,5 +240,34 @@ impl TimelineData {
         }
         data.strs = strs.strs;
         data
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shakedown_checkers::{Event, EventType, History};
+
+    #[test]
+    fn retired_processes_share_a_lane_and_live_ones_do_not() {
+        let ev = |p: i64, kind: EventType, t: i64| {
+            Event::new(Process::Client(p), kind, "read", Value::Nil).at(t)
+        };
+        let h = History::new(vec![
+            ev(0, EventType::Invoke, 0),
+            ev(1, EventType::Invoke, 1),
+            ev(0, EventType::Info, 5),
+            ev(2, EventType::Invoke, 6), // 2 replaces retired 0
+            ev(1, EventType::Ok, 7),
+            ev(1, EventType::Invoke, 8),
+            ev(2, EventType::Ok, 9),
+            ev(1, EventType::Ok, 10),
+        ]);
+        let ops = h.client_ops().unwrap();
+        let axis = Axis::of(&h);
+        let (lanes, labels) = assign_lanes(&ops, &axis);
+        assert_eq!(lanes[&Process::Client(0)], lanes[&Process::Client(2)]);
+        assert_ne!(lanes[&Process::Client(0)], lanes[&Process::Client(1)]);
+        assert_eq!(labels, vec!["0 +1".to_owned(), "1".to_owned()]);
     }
 }
