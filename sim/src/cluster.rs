@@ -165,7 +165,7 @@ impl<M: ClusterModel> TurmoilCluster<M> {
             sim.host(name.as_str(), move || node_host(w.clone(), id));
             hosts.push(name);
         }
-        {
+        if config.clients > 0 {
             let w = world.clone();
             sim.host("clients", move || client_host(w.clone()));
         }

@@ -1,0 +1,209 @@
+//! Overhead of the node API over bare turmoil, on the same ping-pong.
+//!
+//! 5 server nodes and 5 client nodes; client `i` pings server `i` and waits
+//! for the pong before the next ping, for 60 s of simulated time. The link
+//! of pair `i` has a fixed latency of `i + 1` ms (1–5 ms over the pairs),
+//! set the same way in both runs, so both simulate exactly the same
+//! exchange and differ only in the machinery: bare turmoil UDP sockets and
+//! async tasks, or our node API on turmoil hosts.
+//!
+//! For reference it also runs bare turmoil with its own random 1–5 ms
+//! latency (turmoil's default exponential curve), the setting the issue's
+//! 130,000 round trips per second was measured with.
+//!
+//! Run: `cargo bench -p shakedown-sim --bench overhead`
+//! (`-- --quick` for one repetition instead of five).
+//!
+//! The last line is `overhead: layer=<rt/s> bare=<rt/s> ratio=<layer/bare>`.
+
+use serde::{Deserialize, Serialize};
+use shakedown_sim::node::*;
+use shakedown_sim::{Control, Latency, LinkUpdate, SimConfig, TurmoilCluster};
+use std::cell::Cell;
+use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+const PAIRS: usize = 5;
+const SIM_SECS: u64 = 60;
+
+fn pair_latency(i: usize) -> Duration {
+    Duration::from_millis(i as u64 + 1)
+}
+
+// ---- through the node API ----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Msg {
+    Ping(u64),
+    Pong(u64),
+}
+
+struct PingNode {
+    id: NodeId,
+    round_trips: u64,
+}
+
+impl Node for PingNode {
+    type Message = Msg;
+    type Timer = ();
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        // Nodes PAIRS.. are clients of servers 0..PAIRS.
+        if self.id.index() >= PAIRS {
+            ctx.send(NodeId::from_index(self.id.index() - PAIRS), Msg::Ping(0));
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Ping(n) => ctx.send(from, Msg::Pong(n)),
+            Msg::Pong(n) => {
+                self.round_trips += 1;
+                ctx.send(from, Msg::Ping(n + 1));
+            }
+        }
+    }
+
+    fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: TimerId, _: ()) {}
+    fn on_request(&mut self, _: &mut Ctx<'_, Self>, _: ClientRequest) {}
+}
+
+struct PingModel;
+
+impl ClusterModel for PingModel {
+    type Node = PingNode;
+    fn name(&self) -> &str {
+        "ping-pong"
+    }
+    fn build(&self, init: &NodeInit<'_>) -> PingNode {
+        PingNode {
+            id: init.id,
+            round_trips: 0,
+        }
+    }
+}
+
+fn layer() -> (u64, Duration) {
+    let config = SimConfig {
+        seed: 1,
+        nodes: 2 * PAIRS,
+        clients: 0,
+        duration_ms: SIM_SECS * 1000 + 10,
+        ..SimConfig::default()
+    };
+    let start = Instant::now();
+    let mut cluster = TurmoilCluster::new(&config, PingModel).expect("valid config");
+    for i in 0..PAIRS {
+        let fixed = LinkUpdate {
+            latency: Some(Latency::fixed_ms(pair_latency(i).as_millis() as u64)),
+            ..LinkUpdate::default()
+        };
+        let (s, c) = (NodeId::from_index(i), NodeId::from_index(i + PAIRS));
+        cluster.update_link(s, c, &fixed).expect("link");
+        cluster.update_link(c, s, &fixed).expect("link");
+    }
+    cluster.run_for(Duration::from_secs(SIM_SECS)).expect("run");
+    let elapsed = start.elapsed();
+    let total = (PAIRS..2 * PAIRS)
+        .map(|i| cluster.inspect(NodeId::from_index(i), |n| n.map_or(0, |n| n.round_trips)))
+        .sum();
+    (total, elapsed)
+}
+
+// ---- bare turmoil ----
+
+fn bare(fixed_latency: bool) -> (u64, Duration) {
+    let start = Instant::now();
+    let mut builder = turmoil::Builder::new();
+    builder
+        .simulation_duration(Duration::from_secs(SIM_SECS + 10))
+        .tick_duration(Duration::from_millis(1))
+        .rng_seed(1)
+        .min_message_latency(Duration::from_millis(1))
+        .max_message_latency(Duration::from_millis(5));
+    let mut sim = builder.build();
+    let counts: Vec<Rc<Cell<u64>>> = (0..PAIRS).map(|_| Rc::new(Cell::new(0))).collect();
+    for i in 0..PAIRS {
+        sim.host(format!("server{i}"), || async {
+            let sock =
+                turmoil::net::UdpSocket::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 9000)).await?;
+            let mut buf = [0u8; 64];
+            loop {
+                let (n, from) = sock.recv_from(&mut buf).await?;
+                sock.send_to(&buf[..n], from).await?;
+            }
+        });
+    }
+    for (i, count) in counts.iter().enumerate() {
+        let count = count.clone();
+        sim.client(format!("client{i}"), async move {
+            let sock =
+                turmoil::net::UdpSocket::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 9001)).await?;
+            let server = (format!("server{i}"), 9000u16);
+            let mut buf = [0u8; 64];
+            let mut n: u64 = 0;
+            while turmoil::elapsed() < Duration::from_secs(SIM_SECS) {
+                sock.send_to(&n.to_le_bytes(), server.clone()).await?;
+                sock.recv_from(&mut buf).await?;
+                n += 1;
+                count.set(n);
+            }
+            Ok(())
+        });
+    }
+    if fixed_latency {
+        for i in 0..PAIRS {
+            sim.set_link_latency(format!("server{i}"), format!("client{i}"), pair_latency(i));
+        }
+    }
+    sim.run().expect("bare run");
+    let elapsed = start.elapsed();
+    (counts.iter().map(|c| c.get()).sum(), elapsed)
+}
+
+fn per_sec(rt: u64, d: Duration) -> f64 {
+    rt as f64 / d.as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let reps = if std::env::args().any(|a| a == "--quick") {
+        1
+    } else {
+        5
+    };
+    let (mut layer_rates, mut bare_rates, mut bare_random_rates) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for rep in 0..reps {
+        let (l_rt, l_t) = layer();
+        let (b_rt, b_t) = bare(true);
+        let (r_rt, r_t) = bare(false);
+        println!(
+            "rep {rep}: layer {l_rt} rt in {:.3}s ({:.0}/s, {:.0}x real time); bare {b_rt} rt in {:.3}s ({:.0}/s); bare with turmoil's random 1-5ms {r_rt} rt in {:.3}s ({:.0}/s)",
+            l_t.as_secs_f64(),
+            per_sec(l_rt, l_t),
+            SIM_SECS as f64 / l_t.as_secs_f64(),
+            b_t.as_secs_f64(),
+            per_sec(b_rt, b_t),
+            r_t.as_secs_f64(),
+            per_sec(r_rt, r_t),
+        );
+        layer_rates.push(per_sec(l_rt, l_t));
+        bare_rates.push(per_sec(b_rt, b_t));
+        bare_random_rates.push(per_sec(r_rt, r_t));
+    }
+    let (layer, bare) = (median(layer_rates), median(bare_rates));
+    println!(
+        "bare turmoil, random 1-5ms latency (reference): {:.0} round trips/s",
+        median(bare_random_rates)
+    );
+    println!(
+        "overhead: layer={layer:.0} bare={bare:.0} ratio={:.2}",
+        layer / bare
+    );
+}
