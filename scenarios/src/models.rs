@@ -1,0 +1,281 @@
+//! The model registry: cluster models by name, so that a scenario file can
+//! say `model = "raft-kv"` and the runner can build and run it.
+//!
+//! A model is registered with a settings type (serde, read from the
+//! scenario's `[cluster.settings]` table; use `deny_unknown_fields`) and a
+//! function that builds the [`ClusterModel`] from it. Everything behind
+//! [`ClusterRunner`] is type-erased, so one registry holds models with
+//! different node and message types.
+//!
+//! ```
+//! use serde::Deserialize;
+//! use shakedown::models::Registry;
+//! use shakedown_sim::models::RegisterModel;
+//!
+//! #[derive(Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Settings { #[serde(default)] lose_writes: bool }
+//!
+//! let mut registry = Registry::builtin();
+//! registry.register("my-register", "a register that may lose writes", |s: Settings| {
+//!     RegisterModel { sync_writes: !s.lose_writes }
+//! });
+//! assert!(registry.get("my-register").is_some());
+//! ```
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use shakedown_nemesis::{ModelFaultInfo, ModelParamInfo};
+use shakedown_sim::{ClusterModel, ModelFaultSpec, RunRecord, SimConfig, SimError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What a model exposes to scenario validation: its faults and roles.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelInfo {
+    /// The model faults it accepts.
+    pub faults: Vec<ModelFaultInfo>,
+    /// The roles its nodes may claim (`leader`, ...).
+    pub roles: Vec<String>,
+}
+
+/// A cluster model behind a settings table: the type-erased form the
+/// registry holds.
+pub trait ClusterRunner: Send + Sync {
+    /// The name scenario files use.
+    fn name(&self) -> &str;
+    /// One line on what the model is.
+    fn description(&self) -> &str;
+    /// Reads the settings and checks them against the cluster size
+    /// ([`ClusterModel::validate`]). The error says what to change.
+    fn inspect(&self, settings: &toml::Table, nodes: usize) -> Result<ModelInfo, String>;
+    /// Builds the model from its settings and runs it once.
+    fn run(&self, settings: &toml::Table, config: &SimConfig) -> Result<RunRecord, RunError>;
+}
+
+/// Why a run could not produce a record.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The settings table does not fit the model.
+    #[error("model settings: {0}")]
+    Settings(String),
+    /// The simulator refused the configuration or failed during the run.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+}
+
+/// A model registered with its settings type `S` and builder.
+struct Entry<S, M, F> {
+    name: String,
+    description: String,
+    build: F,
+    _types: std::marker::PhantomData<fn(S) -> M>,
+}
+
+impl<S, M, F> Entry<S, M, F>
+where
+    S: DeserializeOwned,
+    M: ClusterModel,
+    F: Fn(S) -> M + Send + Sync,
+{
+    fn model(&self, settings: &toml::Table) -> Result<M, String> {
+        let s: S = toml::Value::Table(settings.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_owned())?;
+        Ok((self.build)(s))
+    }
+}
+
+impl<S, M, F> ClusterRunner for Entry<S, M, F>
+where
+    S: DeserializeOwned,
+    M: ClusterModel,
+    F: Fn(S) -> M + Send + Sync,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn inspect(&self, settings: &toml::Table, nodes: usize) -> Result<ModelInfo, String> {
+        let model = self.model(settings)?;
+        model.validate(nodes)?;
+        Ok(ModelInfo {
+            faults: model.faults().iter().map(fault_info).collect(),
+            roles: model.roles(),
+        })
+    }
+
+    fn run(&self, settings: &toml::Table, config: &SimConfig) -> Result<RunRecord, RunError> {
+        let model = self.model(settings).map_err(RunError::Settings)?;
+        model.validate(config.nodes).map_err(RunError::Settings)?;
+        Ok(shakedown_sim::run(config, model)?)
+    }
+}
+
+/// A model fault as the nemesis validates it.
+pub fn fault_info(spec: &ModelFaultSpec) -> ModelFaultInfo {
+    ModelFaultInfo {
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        params: spec
+            .params
+            .iter()
+            .map(|p| ModelParamInfo {
+                name: p.name.clone(),
+                kind: p
+                    .default
+                    .as_ref()
+                    .map(|v| value_kind(v).to_owned())
+                    .unwrap_or_else(|| "value".to_owned()),
+                default: p.default.as_ref().map(|v| v.to_string()),
+                description: p.description.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn value_kind(v: &shakedown_checkers::Value) -> &'static str {
+    use shakedown_checkers::Value;
+    match v {
+        Value::Int(_) => "integer",
+        Value::Str(_) => "string",
+        Value::Bool(_) => "boolean",
+        _ => "value",
+    }
+}
+
+/// Cluster models by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    models: BTreeMap<String, Arc<dyn ClusterRunner>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.models.keys()).finish()
+    }
+}
+
+impl Registry {
+    /// A registry with no models.
+    pub fn empty() -> Self {
+        Registry::default()
+    }
+
+    /// The models shipped with Shakedown: `raft-kv` and `dynamo` (the
+    /// example crates) and the simulator's tiny `register` and
+    /// `primary-backup`.
+    pub fn builtin() -> Self {
+        let mut r = Registry::empty();
+        r.register(
+            "register",
+            "one register per node, synced before each acknowledgement (model fault: no-sync)",
+            |s: RegisterSettings| shakedown_sim::models::RegisterModel {
+                sync_writes: s.sync_writes,
+            },
+        );
+        r.register(
+            "primary-backup",
+            "node 0 orders every write and replicates to backups; no failover (model fault: stop-replication)",
+            |s: PrimaryBackupSettings| shakedown_sim::models::PrimaryBackupModel {
+                retransmit_ms: s.retransmit_ms,
+            },
+        );
+        register_examples(&mut r);
+        r
+    }
+
+    /// Registers a model under `name` (replacing one of that name): its
+    /// settings type `S` is read from `[cluster.settings]`, `build` makes
+    /// the model from it.
+    pub fn register<S, M, F>(
+        &mut self,
+        name: impl Into<String>,
+        description: impl Into<String>,
+        build: F,
+    ) -> &mut Self
+    where
+        S: DeserializeOwned + 'static,
+        M: ClusterModel,
+        F: Fn(S) -> M + Send + Sync + 'static,
+    {
+        let name = name.into();
+        let entry = Entry {
+            name: name.clone(),
+            description: description.into(),
+            build,
+            _types: std::marker::PhantomData,
+        };
+        self.models.insert(name, Arc::new(entry));
+        self
+    }
+
+    /// The model called `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<dyn ClusterRunner>> {
+        self.models.get(name).cloned()
+    }
+
+    /// Every name, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.models.keys().map(String::as_str)
+    }
+
+    /// Every model, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn ClusterRunner>> {
+        self.models.values()
+    }
+}
+
+/// The example crates' models, once they are built.
+fn register_examples(_registry: &mut Registry) {}
+
+/// Settings of the built-in `register` model.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterSettings {
+    /// Sync before acknowledging a write (default true).
+    #[serde(default = "yes")]
+    sync_writes: bool,
+}
+
+/// Settings of the built-in `primary-backup` model.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrimaryBackupSettings {
+    /// How often the primary resends unacknowledged writes (default 20).
+    #[serde(default = "twenty")]
+    retransmit_ms: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn twenty() -> u64 {
+    20
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_models_read_their_settings() {
+        let r = Registry::builtin();
+        let reg = r.get("register").unwrap();
+        assert!(reg.inspect(&toml::Table::new(), 1).is_ok());
+        let mut bad = toml::Table::new();
+        bad.insert("sync_write".into(), toml::Value::Boolean(false));
+        let err = reg.inspect(&bad, 1).unwrap_err();
+        assert!(err.contains("unknown field `sync_write`"), "{err}");
+        let pb = r.get("primary-backup").unwrap();
+        let mut zero = toml::Table::new();
+        zero.insert("retransmit_ms".into(), toml::Value::Integer(0));
+        assert!(pb.inspect(&zero, 3).unwrap_err().contains("retransmit_ms"));
+        let info = pb.inspect(&toml::Table::new(), 3).unwrap();
+        assert_eq!(info.faults[0].name, "stop-replication");
+    }
+}

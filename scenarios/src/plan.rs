@@ -1,0 +1,204 @@
+//! From a scenario and a seed to what one run needs: the simulator's
+//! configuration (workload, network, the fault schedule generated for this
+//! seed and merged with the explicit timeline) and the checker.
+
+use crate::scenario::{KeyChoice, LatencyShape, LatencySpec, Scenario};
+use shakedown_checkers::{model_by_name, AnyModel, Budget, Value};
+use shakedown_nemesis::{Schedule, SimDuration};
+use shakedown_sim::{
+    KeyDistribution, Latency, LinkConfig, OpKind, OpLimit, Pacing, Shape, SimConfig, Workload,
+};
+
+/// Generated faults happen within `[0, this]` when neither `faults.until`
+/// nor a workload duration says otherwise.
+pub const DEFAULT_FAULTS_UNTIL: SimDuration = SimDuration::from_secs(30);
+/// The quiet window after a timeline's last event, before final reads.
+pub const DEFAULT_RECOVERY: SimDuration = SimDuration::from_secs(10);
+/// The shortest default simulated time limit.
+pub const DEFAULT_DURATION_MIN: SimDuration = SimDuration::from_secs(60);
+
+/// The fault schedule of one seed, and when the cluster is quiet again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Faults {
+    /// The explicit timeline merged with the generated events.
+    pub schedule: Schedule,
+    /// When no fault is in force and the recovery window has passed.
+    pub quiet_at: SimDuration,
+}
+
+/// The schedule for `seed`: explicit timeline plus generated packages.
+pub fn faults(scenario: &Scenario, seed: u64) -> Result<Faults, String> {
+    let f = &scenario.file.faults;
+    let timeline = scenario.timeline();
+    match &f.generate {
+        Some(config) => {
+            let generated = shakedown_nemesis::generate(
+                config.get_ref(),
+                scenario.nodes(),
+                faults_until(scenario),
+                seed,
+            )
+            .map_err(|e| format!("[faults.generate]: {e}"))?;
+            Ok(Faults {
+                schedule: timeline.merged(&generated.schedule),
+                quiet_at: generated.quiet_until.max(
+                    timeline
+                        .last_time()
+                        .saturating_add(config.get_ref().recovery),
+                ),
+            })
+        }
+        None => {
+            let quiet_at = if timeline.events.is_empty() {
+                SimDuration::ZERO
+            } else {
+                timeline
+                    .last_time()
+                    .saturating_add(f.recovery.unwrap_or(DEFAULT_RECOVERY))
+            };
+            Ok(Faults {
+                schedule: timeline,
+                quiet_at,
+            })
+        }
+    }
+}
+
+/// Until when generated faults may run.
+pub fn faults_until(scenario: &Scenario) -> SimDuration {
+    let f = &scenario.file;
+    f.faults
+        .until
+        .as_ref()
+        .map(|u| *u.get_ref())
+        .or_else(|| f.workload.duration.as_ref().map(|d| *d.get_ref()))
+        .unwrap_or(DEFAULT_FAULTS_UNTIL)
+}
+
+fn latency(spec: &LatencySpec) -> Latency {
+    Latency {
+        base_ns: spec.base.as_nanos(),
+        jitter_ns: spec.jitter.as_nanos(),
+        shape: match spec.shape {
+            LatencyShape::Uniform => Shape::Uniform,
+            LatencyShape::Normal => Shape::Normal,
+            LatencyShape::Exponential => Shape::Exponential,
+        },
+    }
+}
+
+/// The workload the simulator runs.
+pub fn workload(scenario: &Scenario, final_reads_at: Option<SimDuration>) -> Workload {
+    let w = &scenario.file.workload;
+    let mix = w
+        .mix
+        .iter()
+        .map(|(name, weight)| {
+            let kind = match name.as_str() {
+                "read" => OpKind::Read,
+                "write" => OpKind::Write,
+                "cas" => OpKind::Cas,
+                "append" => OpKind::Append,
+                other => OpKind::Other(other.to_owned()),
+            };
+            (kind, *weight)
+        })
+        .collect();
+    let limit = match (&w.ops, &w.duration) {
+        (Some(n), _) => OpLimit::Count(*n.get_ref()),
+        (None, Some(d)) => OpLimit::DurationMs(d.get_ref().as_millis().max(1)),
+        (None, None) => OpLimit::Count(200),
+    };
+    Workload {
+        mix,
+        keys: w.keys,
+        key_distribution: match w.key_choice {
+            None | Some(KeyChoice::Uniform) => KeyDistribution::Uniform,
+            Some(KeyChoice::Zipf { exponent }) => KeyDistribution::Zipf { exponent },
+        },
+        unique_values: w.unique_values,
+        value_range: w.value_range,
+        pacing: match w.ops_per_s {
+            Some(ops_per_s) => Pacing::Rate { ops_per_s },
+            None => Pacing::ClosedLoop,
+        },
+        limit,
+        timeout_ms: w.timeout.as_millis().max(1),
+        final_reads_at_ms: final_reads_at.map(|t| t.as_millis()),
+    }
+}
+
+/// The simulator's configuration for one seed.
+pub fn sim_config(scenario: &Scenario, seed: u64) -> Result<SimConfig, String> {
+    let f = &scenario.file;
+    let faults = faults(scenario, seed)?;
+    let final_reads_at = f.workload.final_reads.then_some(faults.quiet_at);
+    let workload = workload(scenario, final_reads_at);
+    let work_end = match &f.workload.duration {
+        Some(d) => *d.get_ref(),
+        None => SimDuration::ZERO,
+    };
+    let duration = match &f.limits.duration {
+        Some(d) => *d.get_ref(),
+        None => DEFAULT_DURATION_MIN.max(
+            faults
+                .quiet_at
+                .max(work_end)
+                .saturating_add(SimDuration::from_secs(30)),
+        ),
+    };
+    let defaults = SimConfig::default();
+    let mut limits = defaults.limits.clone();
+    if let Some(n) = f.limits.history_events_max {
+        limits.history_events_max = n;
+    }
+    Ok(SimConfig {
+        seed,
+        nodes: scenario.nodes(),
+        clients: *f.workload.clients.get_ref(),
+        workload,
+        network: LinkConfig {
+            latency: f
+                .network
+                .latency
+                .as_ref()
+                .map_or(defaults.network.latency, latency),
+            loss_rate: f.network.loss_rate.unwrap_or(0.0),
+            duplicate_rate: f.network.duplicate_rate.unwrap_or(0.0),
+        },
+        client_latency: f
+            .network
+            .client_latency
+            .as_ref()
+            .map_or(defaults.client_latency, latency),
+        duration_ms: duration.as_millis().max(1),
+        tick_us: defaults.tick_us,
+        metrics_interval_ms: defaults.metrics_interval_ms,
+        ops: Vec::new(),
+        nemesis: (!faults.schedule.events.is_empty()).then_some(faults.schedule),
+        limits,
+    })
+}
+
+/// The checker's model, from `[checker]`.
+pub fn checker(scenario: &Scenario) -> Result<Box<dyn AnyModel>, String> {
+    let c = &scenario.file.checker;
+    let initial = match &c.initial {
+        Some(s) => shakedown_checkers::edn::parse_value(s.get_ref()).map_err(|e| e.to_string())?,
+        None => Value::Nil,
+    };
+    model_by_name(c.model.get_ref(), initial).map_err(|e| e.to_string())
+}
+
+/// The checker's budget, from `[limits]`.
+pub fn budget(scenario: &Scenario) -> Budget {
+    let l = &scenario.file.limits;
+    let default = Budget::default();
+    Budget {
+        time_limit: l.check_time.map(Into::into).or(default.time_limit),
+        memory_limit_bytes: l
+            .check_memory_mb
+            .map(|mb| mb.saturating_mul(1 << 20))
+            .or(default.memory_limit_bytes),
+    }
+}

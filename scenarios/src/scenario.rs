@@ -1,0 +1,905 @@
+//! Scenario files: what to run, against which faults, checked how, over
+//! which seeds, expecting which verdict.
+//!
+//! A scenario is a TOML file. [`ScenarioFile`] is its exact shape (every
+//! table rejects unknown keys with a "did you mean"); [`Scenario::load`]
+//! reads one, checks everything that can be checked before a run (the model
+//! and its settings, the engine, the fault timeline against the cluster,
+//! the checker model) and reports problems as `file:line:column: message`.
+//! `scenarios/example.toml` shows every key with a comment; the shortest
+//! useful file is
+//!
+//! ```toml
+//! expect = "valid"
+//! seeds = 20
+//!
+//! [cluster]
+//! model = "primary-backup"
+//! nodes = 3
+//!
+//! [faults.generate]
+//! packages = ["partition", "kill"]
+//! ```
+
+use crate::models::Registry;
+use crate::seeds::SeedSet;
+use serde::{Deserialize, Serialize};
+use shakedown_nemesis::{suggest::did_you_mean, GeneratorConfig, Schedule, SimDuration};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Largest scenario file read, in bytes: a limit on everything.
+pub const FILE_BYTES_MAX: u64 = 4 << 20;
+
+/// The verdict a scenario expects from its sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// Every seed must be valid (a correct system under faults).
+    Valid,
+    /// A bug hunt: met as soon as one seed is invalid.
+    Invalid,
+}
+
+impl Expect {
+    /// `valid` or `invalid`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Expect::Valid => "valid",
+            Expect::Invalid => "invalid",
+        }
+    }
+}
+
+/// The simulation engine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// turmoil: the default, built in.
+    #[default]
+    Turmoil,
+    /// madsim: needs a build with `--cfg madsim`.
+    Madsim,
+}
+
+impl Engine {
+    /// `turmoil` or `madsim`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Turmoil => "turmoil",
+            Engine::Madsim => "madsim",
+        }
+    }
+
+    /// Whether this binary can run the engine.
+    pub fn is_built_in(self) -> bool {
+        matches!(self, Engine::Turmoil)
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "turmoil" => Ok(Engine::Turmoil),
+            "madsim" => Ok(Engine::Madsim),
+            other => Err(format!(
+                "unknown engine `{other}`{}; the engines are turmoil and madsim",
+                suggestion(other, ["turmoil", "madsim"])
+            )),
+        }
+    }
+}
+
+/// A scenario file, exactly as written. See the [module docs](self) and
+/// `scenarios/example.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// What the scenario shows, in a sentence or two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `valid`: every seed must be valid. `invalid`: at least one seed must
+    /// be invalid (a bug hunt).
+    pub expect: Spanned<Expect>,
+    /// The seeds of the sweep: a count, a range or a list (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<Spanned<SeedSet>>,
+    /// The cluster: model, settings, nodes, engine.
+    pub cluster: ClusterSpec,
+    /// The network between nodes.
+    #[serde(default)]
+    pub network: NetworkSpec,
+    /// What the clients do.
+    #[serde(default)]
+    pub workload: WorkloadSpec,
+    /// The faults: an explicit timeline, generated packages, or both.
+    #[serde(default)]
+    pub faults: FaultsSpec,
+    /// How the history is checked.
+    #[serde(default)]
+    pub checker: CheckerSpec,
+    /// Limits on the run and the check.
+    #[serde(default)]
+    pub limits: LimitsSpec,
+}
+
+/// `[cluster]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// A registered cluster model (`shakedown list models`).
+    pub model: Spanned<String>,
+    /// How many nodes.
+    pub nodes: Spanned<usize>,
+    /// The engine (default turmoil).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<Spanned<Engine>>,
+    /// The model's own settings, passed to it as a table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Spanned<toml::Table>>,
+}
+
+/// A latency distribution: `{ base = "1ms", jitter = "4ms", shape = "uniform" }`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencySpec {
+    /// The least latency (the mean, for `normal`).
+    pub base: SimDuration,
+    /// The spread: the width for `uniform`, the standard deviation for
+    /// `normal`, the mean excess for `exponential`.
+    #[serde(default)]
+    pub jitter: SimDuration,
+    /// `uniform` (default), `normal` or `exponential`.
+    #[serde(default)]
+    pub shape: LatencyShape,
+}
+
+/// How a latency's spread is drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LatencyShape {
+    /// `base + U[0, jitter]`.
+    #[default]
+    Uniform,
+    /// `N(base, jitter)`, cut at zero.
+    Normal,
+    /// `base + Exp(mean = jitter)`.
+    Exponential,
+}
+
+impl Default for LatencySpec {
+    /// 1–5 ms, uniform.
+    fn default() -> Self {
+        LatencySpec {
+            base: SimDuration::from_millis(1),
+            jitter: SimDuration::from_millis(4),
+            shape: LatencyShape::Uniform,
+        }
+    }
+}
+
+/// `[network]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Latency between nodes (default 1–5 ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencySpec>,
+    /// Probability that a message between nodes is lost (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_rate: Option<f64>,
+    /// Probability that a message between nodes arrives twice (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_rate: Option<f64>,
+    /// Latency between a client and a node (default 1–5 ms). Clients are
+    /// never partitioned: they stand for Jepsen's control node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_latency: Option<LatencySpec>,
+}
+
+/// How keys are picked.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum KeyChoice {
+    /// Every key equally likely.
+    Uniform,
+    /// Key `k` with probability proportional to `1/(k+1)^exponent`.
+    Zipf {
+        /// The skew (1.0 is classic Zipf).
+        exponent: f64,
+    },
+}
+
+/// `[workload]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Concurrent client processes (default 3).
+    #[serde(default = "default_clients")]
+    pub clients: Spanned<usize>,
+    /// Operation kinds and their relative weights (default read, write and
+    /// cas, 1 each). `read`, `write`, `cas` and `append` get values from
+    /// the generator; any other name is sent with value nil.
+    #[serde(default = "default_mix")]
+    pub mix: BTreeMap<String, u32>,
+    /// Number of keys; leave out for a single register with no `:key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<usize>,
+    /// `"uniform"` (default) or `{ zipf = { exponent = 1.0 } }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_choice: Option<KeyChoice>,
+    /// Every written value unique (default true; Knossos-friendly). When
+    /// false, values come from `0..value_range`.
+    #[serde(default = "yes")]
+    pub unique_values: bool,
+    /// Range of values when `unique_values` is false (default 5).
+    #[serde(default = "default_value_range")]
+    pub value_range: i64,
+    /// Ops per simulated second over all clients; leave out for closed loop
+    /// (each client issues its next op when the last completes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops_per_s: Option<f64>,
+    /// Stop after this many ops in all (default 200 when `duration` is not
+    /// given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops: Option<Spanned<u64>>,
+    /// Or stop issuing ops after this much simulated time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Spanned<SimDuration>>,
+    /// A client gives up on an op after this long; the op is `info` and
+    /// the process is replaced (default 1s).
+    #[serde(default = "default_timeout")]
+    pub timeout: SimDuration,
+    /// After the faults are over and a quiet window has passed, read every
+    /// key once (checks convergence and recovery). Default false.
+    #[serde(default)]
+    pub final_reads: bool,
+}
+
+fn default_clients() -> Spanned<usize> {
+    Spanned::new(0..0, 3)
+}
+fn default_mix() -> BTreeMap<String, u32> {
+    [("cas", 1), ("read", 1), ("write", 1)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+}
+fn yes() -> bool {
+    true
+}
+fn default_value_range() -> i64 {
+    5
+}
+fn default_timeout() -> SimDuration {
+    SimDuration::from_secs(1)
+}
+
+impl Default for WorkloadSpec {
+    fn default() -> Self {
+        WorkloadSpec {
+            clients: default_clients(),
+            mix: default_mix(),
+            keys: None,
+            key_choice: None,
+            unique_values: true,
+            value_range: default_value_range(),
+            ops_per_s: None,
+            ops: None,
+            duration: None,
+            timeout: default_timeout(),
+            final_reads: false,
+        }
+    }
+}
+
+/// `[faults]`: an explicit `[[faults.timeline]]`, a `[faults.generate]`
+/// table, or both (merged).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsSpec {
+    /// Faults at fixed simulated times (see `shakedown list faults`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<Spanned<shakedown_nemesis::Event>>,
+    /// Packages generated from each seed, in the manner of Jepsen's combined
+    /// nemesis. They end healed, followed by a quiet recovery window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate: Option<Spanned<GeneratorConfig>>,
+    /// Generated faults start and end within `[0, until]` (default: the
+    /// workload's duration, or 30s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Spanned<SimDuration>>,
+    /// For timeline-only scenarios: the quiet window after the last event
+    /// before final reads (default 10s). Generated schedules use
+    /// `generate.recovery`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<SimDuration>,
+}
+
+/// `[checker]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckerSpec {
+    /// The consistency model the history is checked against (`register`,
+    /// `cas-register`, `kv`, `mutex`, `multi-register`; default
+    /// `cas-register`).
+    #[serde(default = "default_checker_model")]
+    pub model: Spanned<String>,
+    /// The model's initial state, in EDN (`"0"`, `"{:x 0}"`; default nil).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<Spanned<String>>,
+}
+
+fn default_checker_model() -> Spanned<String> {
+    Spanned::new(0..0, "cas-register".to_owned())
+}
+
+impl Default for CheckerSpec {
+    fn default() -> Self {
+        CheckerSpec {
+            model: default_checker_model(),
+            initial: None,
+        }
+    }
+}
+
+/// `[limits]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Simulated time limit for one run (default: long enough for the
+    /// workload and the faults, at least 60s). Ops still open then are `info`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Spanned<SimDuration>>,
+    /// Wall-clock budget for checking one history (default 60s); past it
+    /// the verdict is `unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_time: Option<SimDuration>,
+    /// Memory budget for checking one history, in MiB (default 4096).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_memory_mb: Option<u64>,
+    /// Most history events one run may record (default 10,000,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_events_max: Option<usize>,
+}
+
+/// A problem with a scenario file, with its place in the file when there is
+/// one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    /// The file.
+    pub path: PathBuf,
+    /// Line, from 1.
+    pub line: Option<usize>,
+    /// Column, from 1 (in characters).
+    pub column: Option<usize>,
+    /// What is wrong, and what to write instead.
+    pub message: String,
+    /// The line of the file the error points at.
+    pub source_line: Option<String>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let (Some(src), Some(c)) = (&self.source_line, self.column) {
+            let gutter = self.line.map(|l| l.to_string()).unwrap_or_default();
+            let pad = " ".repeat(gutter.len());
+            write!(
+                f,
+                "\n {pad} |\n {gutter} | {src}\n {pad} | {}^",
+                " ".repeat(c.saturating_sub(1))
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl ScenarioError {
+    /// An error about the whole file (no position).
+    pub fn file(path: &Path, message: impl Into<String>) -> Self {
+        ScenarioError {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            message: message.into(),
+            source_line: None,
+        }
+    }
+
+    /// An error at a byte range of `text` (the file's contents). An empty
+    /// range `0..0` (a default value) has no position.
+    pub fn at(path: &Path, text: &str, span: Range<usize>, message: impl Into<String>) -> Self {
+        let mut e = ScenarioError::file(path, message);
+        if span == (0..0) && !text.is_empty() {
+            return e;
+        }
+        let start = span.start.min(text.len());
+        let start = (0..=start)
+            .rev()
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(0);
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        e.line = Some(text[..start].matches('\n').count() + 1);
+        e.column = Some(text[line_start..start].chars().count() + 1);
+        e.source_line = Some(text[line_start..line_end].trim_end_matches('\r').to_owned());
+        e
+    }
+}
+
+/// One or more problems with a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "error: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+
+impl From<ScenarioError> for ScenarioErrors {
+    fn from(e: ScenarioError) -> Self {
+        ScenarioErrors(vec![e])
+    }
+}
+
+/// ` (did you mean `x`?)`, or nothing.
+pub(crate) fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    // The nemesis's rule first (it knows unit suffixes: `offset` → `offset_ms`),
+    // then swapped letters (`nodse` → `nodes`), which it counts as two edits.
+    did_you_mean(word, candidates.iter().copied())
+        .or_else(|| {
+            let limit = (word.chars().count() / 3).max(1);
+            candidates
+                .iter()
+                .map(|c| (strsim::osa_distance(word, c), *c))
+                .filter(|(d, _)| *d <= limit)
+                .min()
+                .map(|(_, c)| c)
+        })
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+/// Adds a "did you mean" to serde's "unknown field `x`, expected one of
+/// `a`, `b`" and "unknown variant" messages.
+pub(crate) fn improve_message(message: &str) -> String {
+    let message = message.trim_end();
+    for what in ["unknown field `", "unknown variant `"] {
+        let Some(rest) = message.split(what).nth(1) else {
+            continue;
+        };
+        let Some((word, tail)) = rest.split_once('`') else {
+            continue;
+        };
+        let candidates: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+        if message.contains("did you mean") {
+            return message.to_owned();
+        }
+        let hint = suggestion(word, candidates.iter().copied());
+        if hint.is_empty() {
+            return message.to_owned();
+        }
+        // Say the likely fix first; the full list follows.
+        return format!("{what}{word}`{hint}{tail}");
+    }
+    message.to_owned()
+}
+
+/// Where `key` is written inside `span` of `text` (for errors about a key
+/// of a table that serde reported without a position).
+fn find_key(text: &str, span: &Range<usize>, key: &str) -> Option<Range<usize>> {
+    // A `[table]`'s span may cover only its header: look on to the next header.
+    let rest = text.get(span.start..)?;
+    let mut end = span.end.max(span.start);
+    let mut pos = span.start;
+    for (i, line) in rest.split_inclusive('\n').enumerate() {
+        if i > 0 && line.trim_start().starts_with('[') && pos >= span.end {
+            break;
+        }
+        pos += line.len();
+        end = end.max(pos);
+    }
+    let span = &(span.start..end.min(text.len()));
+    let region = text.get(span.clone())?;
+    let mut offset = 0;
+    for line in region.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        for candidate in [key.to_owned(), format!("\"{key}\"")] {
+            if let Some(after) = trimmed.strip_prefix(candidate.as_str()) {
+                if after.trim_start().starts_with('=') {
+                    let start = span.start + offset + indent;
+                    return Some(start..start + candidate.len());
+                }
+            }
+        }
+        // Inline tables: `settings = { a = 1, stale_read = true }`.
+        if let Some(i) = line.find(&format!(" {key} =")) {
+            let start = span.start + offset + i + 1;
+            return Some(start..start + key.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The key named in a serde message (`unknown field `x``, `missing field
+/// `x``), if any.
+fn named_key(message: &str) -> Option<&str> {
+    ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|what| message.split(what).nth(1))
+        .and_then(|rest| rest.split('`').next())
+}
+
+/// A scenario read and checked: ready to plan runs from.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The file's stem: the name of its artifact directory.
+    pub name: String,
+    /// The file's text (for error positions).
+    pub text: String,
+    /// The parsed file.
+    pub file: ScenarioFile,
+}
+
+impl Scenario {
+    /// Reads and checks the scenario file at `path`.
+    pub fn load(path: impl AsRef<Path>, registry: &Registry) -> Result<Scenario, ScenarioErrors> {
+        let path = path.as_ref();
+        let meta = std::fs::metadata(path).map_err(|e| {
+            ScenarioError::file(path, format!("cannot read the scenario file: {e}"))
+        })?;
+        if meta.len() > FILE_BYTES_MAX {
+            return Err(ScenarioError::file(
+                path,
+                format!(
+                    "the file is {} bytes: a scenario file is at most {FILE_BYTES_MAX}",
+                    meta.len()
+                ),
+            )
+            .into());
+        }
+        let bytes = std::fs::read(path).map_err(|e| {
+            ScenarioError::file(path, format!("cannot read the scenario file: {e}"))
+        })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ScenarioError::file(path, "the file is not UTF-8 text"))?;
+        Scenario::parse(path, &text, registry)
+    }
+
+    /// Parses and checks scenario text; `path` names it in errors and gives
+    /// its name.
+    pub fn parse(path: &Path, text: &str, registry: &Registry) -> Result<Scenario, ScenarioErrors> {
+        let file = parse_file(path, text)?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "scenario".to_owned());
+        let scenario = Scenario {
+            path: path.to_owned(),
+            name,
+            text: text.to_owned(),
+            file,
+        };
+        scenario.check(registry)?;
+        Ok(scenario)
+    }
+
+    /// An error at a span of this file.
+    pub fn error_at(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::at(&self.path, &self.text, span, message)
+    }
+
+    /// The seeds the file asks for (default 10: `0..10`).
+    pub fn seeds(&self) -> SeedSet {
+        self.file
+            .seeds
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default()
+    }
+
+    /// The expected verdict.
+    pub fn expect(&self) -> Expect {
+        *self.file.expect.get_ref()
+    }
+
+    /// The engine (default turmoil).
+    pub fn engine(&self) -> Engine {
+        self.file
+            .cluster
+            .engine
+            .as_ref()
+            .map(|e| *e.get_ref())
+            .unwrap_or_default()
+    }
+
+    /// The cluster model's name.
+    pub fn model(&self) -> &str {
+        self.file.cluster.model.get_ref()
+    }
+
+    /// The number of nodes.
+    pub fn nodes(&self) -> usize {
+        *self.file.cluster.nodes.get_ref()
+    }
+
+    /// The model's settings table (empty if none).
+    pub fn settings(&self) -> toml::Table {
+        self.file
+            .cluster
+            .settings
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default()
+    }
+
+    /// The explicit timeline (without generated faults).
+    pub fn timeline(&self) -> Schedule {
+        Schedule::new(
+            self.file
+                .faults
+                .timeline
+                .iter()
+                .map(|e| e.get_ref().clone())
+                .collect(),
+        )
+    }
+
+    /// Everything that can be checked before a run; every problem found.
+    fn check(&self, registry: &Registry) -> Result<(), ScenarioErrors> {
+        let mut errors = Vec::new();
+        let f = &self.file;
+        let c = &f.cluster;
+
+        if let Some(e) = &c.engine {
+            if !e.get_ref().is_built_in() {
+                errors.push(self.error_at(
+                    e.span(),
+                    format!(
+                        "engine `{}` is not built in this binary: only `turmoil` is (leave `engine` out, or write engine = \"turmoil\")",
+                        e.get_ref().name()
+                    ),
+                ));
+            }
+        }
+        let nodes = *c.nodes.get_ref();
+        if nodes == 0 {
+            errors.push(self.error_at(
+                c.nodes.span(),
+                "`nodes` is 0: a cluster needs at least 1 node",
+            ));
+        } else if nodes > shakedown_sim::config::NODES_MAX {
+            errors.push(self.error_at(
+                c.nodes.span(),
+                format!(
+                    "`nodes` = {nodes}: at most {}",
+                    shakedown_sim::config::NODES_MAX
+                ),
+            ));
+        }
+
+        // The model and its settings.
+        let mut model_info = None;
+        match registry.get(c.model.get_ref()) {
+            None => errors.push(self.error_at(
+                c.model.span(),
+                format!(
+                    "unknown cluster model `{}`{}; the models are {} (`shakedown list models`)",
+                    c.model.get_ref(),
+                    suggestion(c.model.get_ref(), registry.names()),
+                    registry.names().collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            Some(runner) if nodes > 0 => match runner.inspect(&self.settings(), nodes) {
+                Ok(info) => model_info = Some(info),
+                Err(message) => errors.push(self.settings_error(&message)),
+            },
+            Some(_) => {}
+        }
+
+        // The checker.
+        let checker = f.checker.model.get_ref();
+        let initial = match &f.checker.initial {
+            Some(s) => {
+                match shakedown_checkers::edn::parse_value(s.get_ref()) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        errors.push(self.error_at(
+                        s.span(),
+                        format!("`initial` is not EDN ({e}); write e.g. \"0\", \"nil\" or \"{{:x 0}}\""),
+                    ));
+                        None
+                    }
+                }
+            }
+            None => Some(shakedown_checkers::Value::Nil),
+        };
+        if let Some(initial) = initial {
+            if let Err(e) = shakedown_checkers::model_by_name(checker, initial) {
+                let names: Vec<&str> = shakedown_checkers::MODELS.iter().map(|(n, _)| *n).collect();
+                errors.push(self.error_at(
+                    f.checker.model.span(),
+                    format!("{e}{}", suggestion(checker, names.iter().copied())),
+                ));
+            }
+        }
+
+        // The workload.
+        let w = &f.workload;
+        if let (Some(ops), Some(d)) = (&w.ops, &w.duration) {
+            errors.push(self.error_at(
+                d.span(),
+                format!(
+                    "the workload has both `ops` = {} and `duration` = \"{}\": give one of them",
+                    ops.get_ref(),
+                    d.get_ref()
+                ),
+            ));
+        }
+        if let Some(d) = &w.duration {
+            if d.get_ref().is_zero() {
+                errors.push(self.error_at(
+                    d.span(),
+                    "workload `duration` is 0: give it a positive duration like \"30s\"",
+                ));
+            }
+        }
+        if *w.clients.get_ref() > shakedown_sim::config::CLIENTS_MAX {
+            errors.push(self.error_at(
+                w.clients.span(),
+                format!(
+                    "`clients` = {}: at most {}",
+                    w.clients.get_ref(),
+                    shakedown_sim::config::CLIENTS_MAX
+                ),
+            ));
+        }
+        if let Some(limit) = &f.limits.duration {
+            if limit.get_ref().is_zero() {
+                errors.push(self.error_at(
+                    limit.span(),
+                    "`limits.duration` is 0: give the run a simulated duration like \"60s\"",
+                ));
+            }
+        }
+
+        // The faults.
+        if let Some(g) = &f.faults.generate {
+            if let Err(e) = g.get_ref().check() {
+                errors.push(self.error_at(g.span(), format!("[faults.generate]: {e}")));
+            }
+        }
+        if nodes > 0 {
+            let (roles, faults) = match &model_info {
+                Some(info) => (Some(info.roles.as_slice()), Some(info.faults.as_slice())),
+                None => (None, None),
+            };
+            let ctx = shakedown_nemesis::Context {
+                node_count: nodes,
+                roles,
+                model_faults: faults,
+                run_length: f.limits.duration.as_ref().map(|d| *d.get_ref()),
+            };
+            for e in shakedown_nemesis::validate(&self.timeline(), &ctx) {
+                let span = f.faults.timeline.get(e.event).map(Spanned::span);
+                let message = format!("[[faults.timeline]] {e}");
+                errors.push(match span {
+                    Some(span) => self.error_at(span, message),
+                    None => ScenarioError::file(&self.path, message),
+                });
+            }
+        }
+
+        // Everything else the simulator would refuse.
+        if errors.is_empty() {
+            if let Err(e) = crate::plan::sim_config(self, 0)
+                .and_then(|c| c.validate().map_err(|e| e.to_string()))
+            {
+                errors.push(ScenarioError::file(&self.path, e));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ScenarioErrors(errors))
+        }
+    }
+
+    /// An error about the model settings, pointing at the key it names when
+    /// it can.
+    fn settings_error(&self, message: &str) -> ScenarioError {
+        let message = improve_message(message);
+        let c = &self.file.cluster;
+        let text = format!(
+            "[cluster.settings] of model `{}`: {message}",
+            c.model.get_ref()
+        );
+        match &c.settings {
+            Some(s) => {
+                let span = named_key(&message)
+                    .and_then(|k| find_key(&self.text, &s.span(), k))
+                    .unwrap_or_else(|| s.span());
+                self.error_at(span, text)
+            }
+            None => self.error_at(c.model.span(), text),
+        }
+    }
+}
+
+/// Parses the text of a scenario file into its exact shape (no checks
+/// beyond the shape). Used by [`Scenario::parse`] and by the fuzz target.
+pub fn parse_file(path: &Path, text: &str) -> Result<ScenarioFile, ScenarioError> {
+    toml::from_str::<ScenarioFile>(text).map_err(|e| {
+        let message = improve_message(e.message());
+        match e.span() {
+            Some(span) => ScenarioError::at(path, text, span, message),
+            None => ScenarioError::file(path, message),
+        }
+    })
+}
+
+/// Writes a scenario file back as TOML (comments are not kept).
+pub fn to_toml(file: &ScenarioFile) -> Result<String, String> {
+    toml::to_string(file).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_is_added_to_serde_messages() {
+        let m =
+            improve_message("unknown field `nodse`, expected one of `model`, `nodes`, `engine`");
+        assert!(m.contains("did you mean `nodes`?"), "{m}");
+        assert!(m.contains("expected one of"), "{m}");
+        let m = improve_message("unknown variant `turmol`, expected `turmoil` or `madsim`");
+        assert!(m.contains("did you mean `turmoil`?"), "{m}");
+        let m = improve_message("unknown field `zzzzzz`, expected `a`");
+        assert_eq!(m, "unknown field `zzzzzz`, expected `a`");
+    }
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let text = "a = 1\nbé = 2\n";
+        let e = ScenarioError::at(Path::new("x.toml"), text, 9..10, "bad");
+        assert_eq!((e.line, e.column), (Some(2), Some(3)));
+        assert!(e.to_string().starts_with("x.toml:2:3: bad"), "{e}");
+        // Out of range and mid-character spans do not panic.
+        let _ = ScenarioError::at(Path::new("x.toml"), text, 8..9, "bad");
+        let _ = ScenarioError::at(Path::new("x.toml"), text, 100..200, "bad");
+    }
+
+    #[test]
+    fn keys_are_found_in_a_table() {
+        let text = "[cluster.settings]\nfoo = 1\n  stale_read = true\n";
+        let span = 0..text.len();
+        let r = find_key(text, &span, "stale_read").unwrap();
+        assert_eq!(&text[r], "stale_read");
+        assert!(find_key(text, &span, "nope").is_none());
+    }
+}
