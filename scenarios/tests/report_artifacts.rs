@@ -6,7 +6,7 @@ use report_support::*;
 use shakedown::artifacts::{
     read_run_dir, rebuild_report, write_run_dir, ArtifactError, RunArtifacts, Timings,
 };
-use shakedown_checkers::{edn, read_history_file, Verdict};
+use shakedown_checkers::{edn, read_history_file, Value, Verdict};
 
 #[test]
 fn a_run_directory_round_trips() {
@@ -52,6 +52,41 @@ fn a_run_directory_round_trips() {
     std::fs::remove_file(&written.report_html).unwrap();
     let path = rebuild_report(&dir).unwrap();
     assert_eq!(std::fs::read(path).unwrap(), before);
+}
+
+#[test]
+fn history_edn_read_back_and_checked_gives_the_same_verdict() {
+    for (history, model, initial) in [
+        (failing_history(), "cas-register", Value::Nil),
+        (
+            reference_history("knossos-cas-register-bad-cas-failure.edn").1,
+            "cas-register",
+            Value::Int(0),
+        ),
+        (
+            reference_history("etcd-002.edn").1,
+            "cas-register",
+            Value::Nil,
+        ),
+        (reference_history("kv-c01-bad.edn").1, "kv", Value::Nil),
+    ] {
+        let verdict = check(&history, model, initial.clone());
+        let dir = scratch_dir(&format!("recheck-{}", history.len()));
+        write_run_dir(
+            &dir,
+            &RunArtifacts::new("recheck", &history, &verdict, model),
+        )
+        .unwrap();
+        let loaded = read_run_dir(&dir).unwrap();
+        assert_eq!(loaded.history, history);
+        assert_eq!(loaded.verdict, verdict, "results.json changed the verdict");
+        let again = check(
+            &read_history_file(dir.join("history.edn")).unwrap(),
+            model,
+            initial,
+        );
+        assert_eq!(again, verdict, "history.edn checks differently");
+    }
 }
 
 #[test]

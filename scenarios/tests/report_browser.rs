@@ -9,7 +9,9 @@ mod report_support;
 
 use report_support::*;
 use shakedown::artifacts::{write_run_dir, RunArtifacts};
+use shakedown::cli::report::write_check_report;
 use shakedown::report::{write_report, ReportInput};
+use shakedown_checkers::{Outcome, Value};
 
 fn assert_clean_page(dom: &str, stderr: &str) {
     assert_eq!(
@@ -37,7 +39,12 @@ fn failing_run_report_opens_without_errors_shows_the_counterexample_and_screensh
         return;
     };
     let history = failing_history();
-    let verdict = failing_verdict(&history);
+    let verdict = check(&history, "cas-register", Value::Nil);
+    assert_eq!(
+        verdict.outcome,
+        Outcome::Invalid,
+        "the failing run must fail: {verdict:?}"
+    );
     let metrics = synthetic_metrics(&history, 3, 5_000_000);
     let dir = scratch_dir("browser-failing-run");
     let mut run = RunArtifacts::new(
@@ -114,4 +121,27 @@ fn markup_in_titles_commands_and_values_never_runs() {
     assert!(dom
         .stdout
         .contains("&lt;script&gt;document.documentElement.setAttribute('data-pwned','title')"));
+}
+
+#[test]
+fn a_reference_history_from_knossos_reports_its_counterexample() {
+    let Some(chromium) = browser_or_skip("reference_history_report") else {
+        return;
+    };
+    let (path, history) = reference_history("knossos-cas-register-bad-cas-failure.edn");
+    let verdict = check(&history, "cas-register", Value::Int(0));
+    assert_eq!(verdict.outcome, Outcome::Invalid);
+    let dir = scratch_dir("browser-knossos");
+    let page = dir.join("out.html");
+    write_check_report(&page, &path, &history, &verdict, "cas-register").unwrap();
+    let dom = run_chromium(&chromium, &page, &["--dump-dom".into()], &dir);
+    assert_clean_page(&dom.stdout, &dom.stderr);
+    assert_eq!(
+        html_attribute(&dom.stdout, "data-cx-visible").as_deref(),
+        Some("yes")
+    );
+    assert!(dom
+        .stdout
+        .contains("knossos-cas-register-bad-cas-failure.edn"));
+    assert!(dom.stdout.contains("event order (history has no :time)"));
 }

@@ -418,3 +418,21 @@ pub fn console_errors(stderr: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// Checks `history` with the real checker against a built-in model.
+pub fn check(history: &History, model: &str, initial: Value) -> Verdict {
+    let model = shakedown_checkers::model_by_name(model, initial).expect("a built-in model");
+    model
+        .check_history(history, shakedown_checkers::Budget::default())
+        .expect("history checks")
+}
+
+/// A reference history from `../shared/histories`.
+pub fn reference_history(name: &str) -> (PathBuf, History) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/histories")
+        .join(name);
+    let history = shakedown_checkers::read_history_file(&path)
+        .unwrap_or_else(|e| panic!("reference history {}: {e}", path.display()));
+    (path, history)
+}
