@@ -277,7 +277,9 @@ impl Nemesis {
         duration_ms: u64,
     ) {
         let period_ms = period_ms.max(1);
-        let mut flips = (duration_ms / period_ms).max(1);
+        // Capped (as validation caps it) so that an unvalidated schedule
+        // cannot queue an unbounded number of flips.
+        let mut flips = (duration_ms / period_ms).clamp(1, crate::validate::STROBE_FLIPS_LIMIT);
         if flips % 2 == 0 {
             flips -= 1;
         }
