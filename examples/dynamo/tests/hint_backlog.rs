@@ -52,8 +52,7 @@ fn hints_pile_up_then_drain_at_the_replay_rate_and_stale_reads_are_found() {
             .fold(0.0, f64::max);
         let at_heal = depth
             .iter()
-            .filter(|(t, _)| *t <= heal_ms)
-            .last()
+            .rfind(|(t, _)| *t <= heal_ms)
             .map_or(0.0, |p| p.1);
         let peak = depth.iter().map(|p| p.1).fold(0.0, f64::max);
         let end = depth.last().map_or(-1.0, |p| p.1);
