@@ -12,5 +12,7 @@ pub mod cli;
 pub mod models;
 pub mod plan;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod seeds;
+pub mod shard;

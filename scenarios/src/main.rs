@@ -26,13 +26,19 @@ enum Command {
     Report(cli::report::Args),
     /// List models, scenarios or faults.
     List(cli::list::Args),
+    /// Merge the sweep summaries of several shards by seed.
+    Merge(cli::merge::Args),
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { cli::EXIT_BAD_INPUT } else { 0 };
+            let code = if e.use_stderr() {
+                cli::EXIT_BAD_INPUT
+            } else {
+                0
+            };
             // Printing to a closed pipe is not worth a panic.
             let _ = e.print();
             return ExitCode::from(code);
@@ -45,6 +51,7 @@ fn main() -> ExitCode {
         Command::Shrink(args) => cli::shrink::run(args),
         Command::Report(args) => cli::report::run(args),
         Command::List(args) => cli::list::run(args),
+        Command::Merge(args) => cli::merge::run(args),
     };
     ExitCode::from(code)
 }

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod list;
+pub mod merge;
 pub mod replay;
 pub mod report;
 pub mod run;

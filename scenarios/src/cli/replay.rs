@@ -1,10 +1,89 @@
-//! `shakedown replay`.
+//! `shakedown replay`: run one seed of a scenario again, exactly, and write
+//! its run directory.
+
+use super::{bad_input, EXIT_BAD_INPUT};
+use crate::models::Registry;
+use crate::runner::{self, Status};
+use crate::scenario::Scenario;
+use crate::seeds::{format_seed, parse_seed};
+use shakedown_checkers::Outcome;
+use std::path::PathBuf;
 
 /// Arguments of `shakedown replay`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The scenario file.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// The seed, in decimal or hex (`0x1f2e`), as `shakedown run` printed it.
+    #[arg(long, value_parser = parse_seed)]
+    pub seed: u64,
+    /// Where the run directory goes (default `target/shakedown`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The engine, overriding the file's.
+    #[arg(long)]
+    pub engine: Option<String>,
+}
 
 /// Runs `shakedown replay` and returns the exit code.
-pub fn run(_args: Args) -> u8 {
-    super::bad_input("`shakedown replay` is not built yet")
+pub fn run(args: Args) -> u8 {
+    if let Err(e) = super::run::check_engine(args.engine.as_deref()) {
+        return bad_input(e);
+    }
+    let registry = Registry::builtin();
+    let scenario = match Scenario::load(&args.scenario, &registry) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let out = args.out.unwrap_or_else(runner::default_out_dir);
+    let dir = runner::run_dir(&out, &scenario, args.seed);
+    let run = match runner::run_seed(&scenario, &registry, args.seed, Some(&dir)) {
+        Ok(run) => run,
+        Err(e) => return bad_input(e),
+    };
+    let s = &run.summary;
+    println!(
+        "{} seed {}: {}",
+        scenario.path.display(),
+        format_seed(s.seed),
+        runner::verdict_line(&s.verdict)
+    );
+    if let Some(record) = &run.record {
+        println!(
+            "  {} ops, {} history events, {:.1}s simulated, digest {}",
+            s.ops,
+            record.history.len(),
+            s.sim_ns as f64 / 1e9,
+            record.digest_hex()
+        );
+    }
+    match (&s.dir, &s.artifact_error) {
+        (Some(dir), _) => println!(
+            "  report: {}",
+            dir.join(crate::artifacts::REPORT_HTML).display()
+        ),
+        (None, Some(e)) => eprintln!("error: artifacts not written: {e}"),
+        _ => {}
+    }
+    let o = s.verdict.outcome;
+    let status = Status::of(
+        scenario.expect(),
+        usize::from(o == Outcome::Valid),
+        usize::from(o == Outcome::Invalid),
+        usize::from(o == Outcome::Unknown),
+    );
+    println!(
+        "  expected {}: {}",
+        scenario.expect().name(),
+        match status {
+            Status::Met => "as expected",
+            Status::Contradicted => "CONTRADICTED",
+            Status::Unknown => "UNKNOWN",
+        }
+    );
+    status.exit_code()
 }

@@ -1,10 +1,137 @@
-//! `shakedown run`.
+//! `shakedown run`: run scenario files over their seeds, in parallel.
+
+use super::{bad_input, EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
+use crate::models::Registry;
+use crate::runner::{self, ArtifactsMode, Progress, SweepOptions};
+use crate::scenario::{Engine, Scenario};
+use crate::seeds::SeedSet;
+use std::path::PathBuf;
 
 /// Arguments of `shakedown run`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Seeds to run instead of the file's: a count (`200`), a range
+    /// (`1000..2000`) or a list (`7,0x1f2e`).
+    #[arg(long, value_name = "N|A..B")]
+    pub seeds: Option<SeedSet>,
+    /// The engine, overriding the file's (`turmoil`; `madsim` needs a
+    /// madsim build).
+    #[arg(long)]
+    pub engine: Option<String>,
+    /// Run every seed of every scenario, even after one settles the sweep.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Which runs get a run directory.
+    #[arg(long, value_enum, default_value = "failures")]
+    pub artifacts: ArtifactsMode,
+    /// Where run directories go (default `target/shakedown`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Parallel runs (default: one per core).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// One line per seed instead of a progress bar.
+    #[arg(long)]
+    pub lines: bool,
+    /// Write one JSON summary per scenario to this file (for merging shards).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+}
+
+/// The worse of two exit codes: bad input, then invalid, then unknown.
+pub fn worse(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        EXIT_BAD_INPUT => 3,
+        EXIT_INVALID => 2,
+        EXIT_UNKNOWN => 1,
+        _ => 0,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// Checks an `--engine` value: only turmoil is built in.
+pub fn check_engine(engine: Option<&str>) -> Result<(), String> {
+    match engine.map(str::parse::<Engine>) {
+        None => Ok(()),
+        Some(Err(e)) => Err(e),
+        Some(Ok(e)) if e.is_built_in() => Ok(()),
+        Some(Ok(e)) => Err(format!(
+            "engine `{}` is not built in this binary: only `turmoil` is",
+            e.name()
+        )),
+    }
+}
+
+/// Builds the thread pool for `--jobs`.
+pub fn set_jobs(jobs: Option<usize>) -> Result<(), String> {
+    if let Some(n) = jobs {
+        if n == 0 {
+            return Err("`--jobs 0`: give at least 1".into());
+        }
+        // Fails only if a pool exists already, which then serves as well.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    }
+    Ok(())
+}
 
 /// Runs `shakedown run` and returns the exit code.
-pub fn run(_args: Args) -> u8 {
-    super::bad_input("`shakedown run` is not built yet")
+pub fn run(args: Args) -> u8 {
+    if let Err(e) = check_engine(args.engine.as_deref()).and_then(|()| set_jobs(args.jobs)) {
+        return bad_input(e);
+    }
+    let registry = Registry::builtin();
+    let mut scenarios = Vec::new();
+    for path in &args.scenarios {
+        match Scenario::load(path, &registry) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                eprintln!("{e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let options = SweepOptions {
+        seeds: args.seeds.clone(),
+        keep_going: args.keep_going,
+        artifacts: args.artifacts,
+        out_dir: args.out.clone().unwrap_or_else(runner::default_out_dir),
+        progress: if args.lines {
+            Progress::Lines
+        } else {
+            Progress::Auto
+        },
+    };
+    let mut code = EXIT_VALID;
+    let mut summaries = Vec::new();
+    for scenario in &scenarios {
+        match runner::sweep(scenario, &registry, &options) {
+            Ok(sweep) => {
+                println!("{}", sweep.summary());
+                summaries.push(crate::shard::SweepSummary::of(&sweep));
+                code = worse(code, sweep.status().exit_code());
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = worse(code, EXIT_BAD_INPUT);
+            }
+        }
+        if code != EXIT_VALID && !args.keep_going {
+            break;
+        }
+    }
+    if let Some(path) = &args.summary_json {
+        if let Err(e) = crate::shard::write_summaries(path, &summaries) {
+            return worse(code, bad_input(e));
+        }
+    }
+    code
 }
