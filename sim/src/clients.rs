@@ -94,9 +94,10 @@ impl Clients {
         }
     }
 
-    /// True once nothing more will be issued and nothing is open.
+    /// True once nothing more will be issued and nothing is open. A run
+    /// without clients is never done early: it lasts its whole duration.
     pub(crate) fn is_done(&self) -> bool {
-        self.phase == Phase::Done
+        self.count > 0 && self.phase == Phase::Done
     }
 
     /// Number of operations invoked so far.

@@ -409,7 +409,8 @@ impl<M: ClusterModel> TurmoilCluster<M> {
         outcome: String,
     ) {
         self.last_fault_ns = now;
-        tracing::info!(sim_ns = now, f, phase, nodes = ?nodes, %detail, %outcome, "nemesis");
+        let names: Vec<String> = nodes.iter().map(|n| n.name()).collect();
+        tracing::info!(sim_ns = now, f, phase, nodes = %names.join(","), %detail, %outcome, "nemesis");
         let mut value = vec![(
             Value::keyword("nodes"),
             Value::Vector(nodes.iter().map(|n| Value::Int(i64::from(n.0))).collect()),
@@ -454,7 +455,7 @@ impl<M: ClusterModel> TurmoilCluster<M> {
             other => (other.name(), None),
         };
         let f = f.to_owned();
-        let detail = format!("{op:?}");
+        let detail = op.describe();
         let outcome = outcome_text(&result);
         self.log(now, &f, phase, &op.nodes(), detail, outcome);
     }
@@ -731,7 +732,7 @@ impl<M: ClusterModel> Control for TurmoilCluster<M> {
 
     fn clock_set(&mut self, node: NodeId, to: Timestamp) -> Result<Applied, ControlError> {
         self.check(node)?;
-        if to.0.abs() > CLOCK_OFFSET_NS_MAX {
+        if to.0.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64 {
             return Err(ControlError::BadValue(format!(
                 "clock reading {to} is absurd: at most 10 years from the start"
             )));
@@ -749,7 +750,9 @@ impl<M: ClusterModel> Control for TurmoilCluster<M> {
         let mut w = self.world.borrow_mut();
         let clock = &mut w.slots[node.index()].clock;
         let after = clock.offset_ns_at(now).saturating_add(delta_ns);
-        if delta_ns.abs() > CLOCK_OFFSET_NS_MAX || after.abs() > CLOCK_OFFSET_NS_MAX {
+        if delta_ns.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64
+            || after.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64
+        {
             return Err(ControlError::BadValue(format!(
                 "clock bump of {delta_ns} ns is absurd: a clock may be at most 10 years off"
             )));

@@ -143,6 +143,49 @@ impl ControlOp {
         }
     }
 
+    /// A short description of its parameters, for logs (`delta_ns=-5000000`).
+    pub fn describe(&self) -> String {
+        let list = |ns: &[NodeId]| ns.iter().map(|n| n.name()).collect::<Vec<_>>().join(" ");
+        match self {
+            ControlOp::Partition(links) => links
+                .iter()
+                .map(|(a, b)| format!("{a}->{b}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            ControlOp::PartitionGroups(groups) => groups
+                .iter()
+                .map(|g| format!("[{}]", list(g)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            ControlOp::PartitionOneWay { from, to } => {
+                format!("[{}] -> [{}]", list(from), list(to))
+            }
+            ControlOp::Heal => String::new(),
+            ControlOp::Crash(n)
+            | ControlOp::Restart(n)
+            | ControlOp::Pause(n)
+            | ControlOp::Resume(n)
+            | ControlOp::ClockReset(n)
+            | ControlOp::NetReset(n) => n.name(),
+            ControlOp::ClockSet { node, to } => format!("{node} to={}ns", to.0),
+            ControlOp::ClockBump { node, delta_ns } => format!("{node} delta_ns={delta_ns}"),
+            ControlOp::ClockDrift { node, rate } => format!("{node} rate={rate}"),
+            ControlOp::UpdateLink { from, to, update } => format!("{from}->{to} {update:?}"),
+            ControlOp::UpdateNodeLinks { node, update } => format!("{node} {update:?}"),
+            ControlOp::ModelFault { node, fault } => {
+                let params: Vec<String> = fault
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                format!("{node} {} {}", fault.name, params.join(" "))
+                    .trim_end()
+                    .to_owned()
+            }
+            ControlOp::ModelFaultStop { node, name } => format!("{node} {name}"),
+        }
+    }
+
     /// Every node the operation names.
     pub fn nodes(&self) -> Vec<NodeId> {
         match self {
@@ -175,10 +218,12 @@ impl ControlOp {
         }
         let bad = |m: String| Err(ControlError::BadValue(m));
         match self {
-            ControlOp::ClockBump { delta_ns, .. } if delta_ns.abs() > CLOCK_OFFSET_NS_MAX => {
+            ControlOp::ClockBump { delta_ns, .. }
+                if delta_ns.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64 =>
+            {
                 bad(format!("clock bump of {delta_ns} ns is absurd: at most 10 years either way"))
             }
-            ControlOp::ClockSet { to, .. } if to.0.abs() > CLOCK_OFFSET_NS_MAX => {
+            ControlOp::ClockSet { to, .. } if to.0.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64 => {
                 bad(format!("clock reading {to} is absurd: at most 10 years from the start"))
             }
             ControlOp::ClockDrift { rate, .. } if !CLOCK_RATE_RANGE.contains(rate) => bad(format!(
@@ -218,8 +263,9 @@ pub struct SimConfig {
     /// lose nothing and see no duplicates: they stand for Jepsen's control
     /// node).
     pub client_latency: Latency,
-    /// Simulated time limit, in ms. The run ends earlier once the workload
-    /// is done and the fault schedule is over.
+    /// Simulated time limit, in ms. With clients, the run ends earlier once
+    /// the workload is done and the fault schedule is over; without clients
+    /// it lasts exactly this long.
     pub duration_ms: u64,
     /// Engine step, in microseconds: the granularity of simulated time.
     pub tick_us: u64,

@@ -302,6 +302,10 @@ impl<M: ClusterModel> World<M> {
         f: impl FnOnce(&mut M::Node, &mut Ctx<'_, M::Node>) -> R,
     ) -> Option<R> {
         let i = node.index();
+        // Events a model logs inside its callbacks carry the node and the
+        // simulated time (`RUST_LOG=info` on a replayed seed).
+        let span = tracing::info_span!("node", id = %node, sim_ns = now);
+        let _entered = span.enter();
         let result = {
             let World {
                 slots,
