@@ -691,3 +691,71 @@ fn generated_schedule_ends_healed_on_the_engine() {
         assert_eq!(heard.len(), NODES - 1, "n{to} heard from {heard:?}");
     }
 }
+
+/// Each fault window goes into the history as two nemesis `info` events,
+/// `:phase :start` and `:phase :stop`, naming the fault and its nodes.
+#[test]
+fn fault_windows_are_recorded_in_the_history() {
+    use shakedown_checkers::{EventType, Process, Value};
+    let crash = Fault::Crash {
+        target: Target::Node(3),
+    };
+    let mut c = cluster(vec![Event::with_duration(ms(1000), crash, ms(500))], 5, 9);
+    run_until(&mut c, 2000);
+    let history = c.history();
+    let nemesis: Vec<_> = history
+        .events
+        .iter()
+        .filter(|e| e.process == Process::nemesis())
+        .collect();
+    assert_eq!(nemesis.len(), 2, "{nemesis:#?}");
+    let phase = |e: &shakedown_checkers::Event| {
+        e.extra
+            .iter()
+            .find(|(k, _)| *k == Value::keyword("phase"))
+            .map(|(_, v)| v.clone())
+    };
+    for (e, want_phase, want_ns) in [
+        (nemesis[0], "start", 1000 * MS),
+        (nemesis[1], "stop", 1500 * MS),
+    ] {
+        assert_eq!(e.kind, EventType::Info);
+        assert_eq!(e.f, "crash");
+        assert_eq!(phase(e), Some(Value::keyword(want_phase)));
+        assert_eq!(e.time_ns, Some(want_ns));
+        let Value::Map(fields) = &e.value else {
+            panic!("nemesis value is a map: {e:?}")
+        };
+        let nodes = fields
+            .iter()
+            .find(|(k, _)| *k == Value::keyword("nodes"))
+            .map(|(_, v)| v.clone());
+        assert_eq!(nodes, Some(Value::Vector(vec![Value::Int(3)])));
+    }
+}
+
+/// The same generated schedule and seed give the same nemesis log and the
+/// same traffic on the engine; another seed gives another log.
+#[test]
+fn generated_faults_replay_exactly_on_the_engine() {
+    let config = shakedown_nemesis::GeneratorConfig {
+        interval: SimDuration::from_secs(1),
+        jitter: SimDuration::from_millis(500),
+        ..shakedown_nemesis::GeneratorConfig::default()
+    };
+    let run = |seed: u64| {
+        let g = shakedown_nemesis::generate(&config, NODES, SimDuration::from_secs(8), seed)
+            .expect("generates");
+        let mut c = cluster(g.schedule.events, 10, seed);
+        run_until(&mut c, 9000);
+        let received: Vec<(usize, usize, u64, i64)> = all_received(&c)
+            .into_iter()
+            .map(|(to, r)| (to, r.from, r.seq, r.recv_ns))
+            .collect();
+        (c.nemesis_log().to_vec(), received)
+    };
+    let a = run(5);
+    assert!(a.0.len() > 10, "faults ran: {}", a.0.len());
+    assert_eq!(a, run(5));
+    assert_ne!(a.0, run(6).0);
+}
