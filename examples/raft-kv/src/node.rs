@@ -807,7 +807,12 @@ impl Node for RaftNode {
                     return;
                 }
                 let active = 1 + self.progress.values().filter(|p| p.active).count();
-                if active < Self::majority(ctx) {
+                // With `lease_trusts_clock`, the lease is the authority: a
+                // leader keeps leading while its own clock says the lease
+                // holds, even when it hears from nobody.
+                let lease_holds = self.config.lease_trusts_clock
+                    && self.lease_until.is_some_and(|until| ctx.now() < until);
+                if active < Self::majority(ctx) && !lease_holds {
                     // Cut off from a majority: stop claiming to lead.
                     let term = self.hard.term;
                     self.become_follower(ctx, term, None);
