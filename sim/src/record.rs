@@ -101,7 +101,7 @@ pub struct Sample {
 pub struct Metrics {
     /// Sampling interval of simulated time, ms.
     pub interval_ms: u64,
-    /// Node names, by index (`n1`, ...).
+    /// Node names, by index (`n0`, `n1`, ...).
     pub node_names: Vec<String>,
     /// Samples in time order; the last one is taken at the end of the run.
     pub samples: Vec<Sample>,

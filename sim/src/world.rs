@@ -451,16 +451,24 @@ impl<M: ClusterModel> World<M> {
         slot.timer_keys.clear();
         slot.gauges.clear();
         slot.sleeping_until = Some(i64::MAX);
-        Self::drop_arrived(slot, now);
+        self.drop_arrived(node, now);
     }
 
-    /// Messages that arrived at a dead node by `now` are gone.
-    fn drop_arrived(slot: &mut Slot<M::Node>, now: i64) {
-        while let Some(entry) = slot.inbox.first_entry() {
+    /// Messages that arrived at a dead node by `now` are gone; each counts
+    /// as dropped for its sender.
+    fn drop_arrived(&mut self, node: NodeId, now: i64) {
+        let mut senders = Vec::new();
+        let inbox = &mut self.slots[node.index()].inbox;
+        while let Some(entry) = inbox.first_entry() {
             if entry.key().0 > now {
                 break;
             }
-            entry.remove();
+            if let Incoming::Message { from, .. } = entry.remove() {
+                senders.push(from);
+            }
+        }
+        for from in senders {
+            self.slots[from.index()].counters.dropped += 1;
         }
     }
 
@@ -468,8 +476,8 @@ impl<M: ClusterModel> World<M> {
     /// builds from storage when it next runs.
     pub(crate) fn restart(&mut self, node: NodeId, now: i64) {
         let seed = self.seed;
+        self.drop_arrived(node, now);
         let slot = &mut self.slots[node.index()];
-        Self::drop_arrived(slot, now);
         slot.status = NodeStatus::Up;
         slot.started = false;
         slot.incarnation += 1;
