@@ -16,3 +16,4 @@ pub mod runner;
 pub mod scenario;
 pub mod seeds;
 pub mod shard;
+pub mod testing;

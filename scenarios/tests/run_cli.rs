@@ -1,0 +1,242 @@
+//! `shakedown run`, `replay`, `list` and `merge` end to end: exit codes,
+//! artifacts, and byte-identical histories for the same seed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const VALID: &str = "tests/fixtures/register-valid.toml";
+const LOST_WRITES: &str = "tests/fixtures/register-lost-writes.toml";
+
+fn shakedown(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("the shakedown binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("shakedown-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_valid_sweep_exits_0_with_a_summary() {
+    let out = temp_dir("valid");
+    let o = shakedown(&["run", VALID, "--out", out.to_str().unwrap(), "--lines"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("4 of 4 seeds run: 4 valid, 0 invalid, 0 unknown"),
+        "{t}"
+    );
+    assert!(t.contains("ops/s"), "{t}");
+    assert!(t.contains("x wall time"), "{t}");
+    // Only failing runs get a directory by default.
+    assert!(!out.join("register-valid").exists());
+}
+
+#[test]
+fn a_found_bug_meets_an_invalid_expectation_and_writes_its_report() {
+    let out = temp_dir("bug");
+    let o = shakedown(&["run", LOST_WRITES, "--out", out.to_str().unwrap()]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("as expected (expect invalid)"), "{t}");
+    let dir = out.join("register-lost-writes").join("0x0");
+    for f in [
+        "history.edn",
+        "history.jsonl",
+        "results.json",
+        "report.html",
+    ] {
+        assert!(dir.join(f).exists(), "{f} missing in {}", dir.display());
+    }
+    assert!(
+        t.contains("replay: shakedown replay tests/fixtures/register-lost-writes.toml --seed 0x0"),
+        "{t}"
+    );
+    // The history written is one `shakedown check` agrees with.
+    let results = std::fs::read_to_string(dir.join("results.json")).unwrap();
+    assert!(results.contains("\"outcome\": \"invalid\""), "{results}");
+}
+
+#[test]
+fn a_contradicted_expectation_exits_1() {
+    let dir = temp_dir("contradicted");
+    let text_in = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(LOST_WRITES))
+        .unwrap()
+        .replace("expect = \"invalid\"", "expect = \"valid\"");
+    let file = dir.join("claims-valid.toml");
+    std::fs::write(&file, text_in).unwrap();
+    let o = shakedown(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("CONTRADICTED"), "{t}");
+    assert!(dir
+        .join("claims-valid")
+        .join("0x0")
+        .join("report.html")
+        .exists());
+}
+
+#[test]
+fn bad_input_exits_3_and_names_the_place() {
+    let dir = temp_dir("bad");
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "expect = \"valid\"\n[cluster]\nmodel = \"register\"\nnodse = 1\n",
+    )
+    .unwrap();
+    let o = shakedown(&["run", file.to_str().unwrap()]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{t}");
+    assert!(t.contains("bad.toml:4:1"), "{t}");
+    assert!(t.contains("did you mean `nodes`?"), "{t}");
+
+    let o = shakedown(&["run", "no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let o = shakedown(&["run", VALID, "--engine", "madsim"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o).contains("not built in this binary"));
+    let o = shakedown(&["run", VALID, "--seeds", "9..3"]);
+    assert_eq!(o.status.code(), Some(3));
+    let o = shakedown(&["run"]);
+    assert_eq!(o.status.code(), Some(3));
+    let o = shakedown(&["replay", VALID, "--seed", "banana"]);
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn the_same_seed_writes_byte_identical_histories() {
+    let a = temp_dir("same-a");
+    let b = temp_dir("same-b");
+    for out in [&a, &b] {
+        let o = shakedown(&[
+            "run",
+            VALID,
+            "--seeds",
+            "7..9",
+            "--artifacts",
+            "all",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    for seed in ["0x7", "0x8"] {
+        let read = |d: &PathBuf, f: &str| {
+            std::fs::read(d.join("register-valid").join(seed).join(f)).unwrap()
+        };
+        assert_eq!(
+            read(&a, "history.edn"),
+            read(&b, "history.edn"),
+            "seed {seed}"
+        );
+        assert_eq!(
+            read(&a, "history.jsonl"),
+            read(&b, "history.jsonl"),
+            "seed {seed}"
+        );
+        assert_eq!(
+            read(&a, "report.html"),
+            read(&b, "report.html"),
+            "seed {seed}"
+        );
+    }
+    let read = |d: &PathBuf, s: &str| {
+        std::fs::read(d.join("register-valid").join(s).join("history.edn")).unwrap()
+    };
+    assert_ne!(
+        read(&a, "0x7"),
+        read(&a, "0x8"),
+        "different seeds, different histories"
+    );
+}
+
+#[test]
+fn replay_reproduces_a_seed_of_a_sweep() {
+    let sweep = temp_dir("replay-sweep");
+    let replay = temp_dir("replay-one");
+    let o = shakedown(&[
+        "run",
+        LOST_WRITES,
+        "--seeds",
+        "5..6",
+        "--out",
+        sweep.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = shakedown(&[
+        "replay",
+        LOST_WRITES,
+        "--seed",
+        "5",
+        "--out",
+        replay.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("seed 0x5: invalid"), "{t}");
+    assert!(t.contains("digest"), "{t}");
+    let h = |d: &PathBuf| std::fs::read(d.join("register-lost-writes/0x5/history.edn")).unwrap();
+    assert_eq!(h(&sweep), h(&replay));
+}
+
+#[test]
+fn list_shows_models_faults_and_scenarios() {
+    let o = shakedown(&["list", "models"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).contains("primary-backup"));
+    let o = shakedown(&["list", "faults"]);
+    let t = text(&o);
+    assert!(t.contains("clock-strobe") && t.contains("no-sync"), "{t}");
+    let o = shakedown(&["list", "scenarios", "tests/fixtures"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("register-lost-writes.toml") && t.contains("expect invalid"),
+        "{t}"
+    );
+}
+
+#[test]
+fn shard_summaries_merge_by_seed() {
+    let dir = temp_dir("merge");
+    for (seeds, name) in [("0..2", "a.sweep.json"), ("2..4", "b.sweep.json")] {
+        let o = shakedown(&[
+            "run",
+            VALID,
+            "--seeds",
+            seeds,
+            "--out",
+            dir.to_str().unwrap(),
+            "--summary-json",
+            dir.join(name).to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let o = shakedown(&["merge", dir.to_str().unwrap()]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("register-valid: 4 seeds: 4 valid, 0 invalid, 0 unknown"),
+        "{t}"
+    );
+}

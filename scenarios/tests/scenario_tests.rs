@@ -1,0 +1,101 @@
+//! `cargo test` integration: one line runs a scenario; failures say how to
+//! replay; one pinned seed's history is a snapshot.
+
+use shakedown::models::Registry;
+use shakedown::testing;
+
+shakedown::scenario_test!(
+    register_stays_linearizable_through_crashes,
+    "tests/fixtures/register-valid.toml"
+);
+
+#[test]
+fn a_bug_hunt_passes_when_it_finds_the_bug() {
+    let sweep = testing::run_scenario("scenarios/tests/fixtures/register-lost-writes.toml");
+    assert!(sweep.first_invalid().is_some());
+}
+
+#[test]
+fn a_failing_scenario_names_seed_verdict_report_and_replay_commands() {
+    let dir = std::env::temp_dir().join(format!("shakedown-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("claims-valid.toml");
+    let text = std::fs::read_to_string("tests/fixtures/register-lost-writes.toml")
+        .unwrap()
+        .replace("expect = \"invalid\"", "expect = \"valid\"");
+    std::fs::write(&file, text).unwrap();
+    let message = testing::try_run_scenario(&file, &Registry::builtin()).unwrap_err();
+    for needle in [
+        "expected valid",
+        "seed: 0x0",
+        "verdict: invalid: ",
+        "report: ",
+        "claims-valid/0x0/report.html",
+        "SHAKEDOWN_SEED=0x0 cargo test -p shakedown a_failing_scenario_names_seed_verdict_report_and_replay_commands",
+        "shakedown replay ",
+        "claims-valid.toml --seed 0x0",
+    ] {
+        assert!(message.contains(needle), "`{needle}` missing from:\n{message}");
+    }
+    let report = message
+        .lines()
+        .find_map(|l| l.strip_prefix("report: "))
+        .unwrap();
+    assert!(std::path::Path::new(report).exists(), "{report}");
+}
+
+#[test]
+fn a_bug_hunt_that_finds_nothing_fails() {
+    let message =
+        testing::try_run_scenario("tests/fixtures/register-valid.toml", &Registry::builtin())
+            .map(|_| ())
+            .and_then(|()| {
+                let dir =
+                    std::env::temp_dir().join(format!("shakedown-hunt-{}", std::process::id()));
+                std::fs::create_dir_all(&dir).unwrap();
+                let file = dir.join("hunt.toml");
+                let text = std::fs::read_to_string("tests/fixtures/register-valid.toml")
+                    .unwrap()
+                    .replace("expect = \"valid\"", "expect = \"invalid\"");
+                std::fs::write(&file, text).unwrap();
+                testing::try_run_scenario(&file, &Registry::builtin()).map(|_| ())
+            })
+            .unwrap_err();
+    assert!(message.contains("the bug was not found"), "{message}");
+}
+
+#[test]
+fn a_users_own_model_runs_from_a_registry() {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Settings {
+        lose_writes: bool,
+    }
+    let mut registry = Registry::empty();
+    registry.register("mine", "test model", |s: Settings| {
+        shakedown_sim::models::RegisterModel {
+            sync_writes: !s.lose_writes,
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("shakedown-own-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mine.toml");
+    let text = std::fs::read_to_string("tests/fixtures/register-lost-writes.toml")
+        .unwrap()
+        .replacen("model = \"register\"\n", "model = \"mine\"\n", 1)
+        .replace("sync_writes = false", "lose_writes = true");
+    std::fs::write(&file, text).unwrap();
+    let sweep = testing::run_scenario_with(&file, &registry);
+    assert!(sweep.first_invalid().is_some());
+    // The built-in registry does not know it.
+    assert!(testing::try_run_scenario(&file, &Registry::builtin())
+        .unwrap_err()
+        .contains("unknown cluster model `mine`"));
+}
+
+#[test]
+fn a_pinned_seed_history_is_stable() {
+    let run = testing::run_one("tests/fixtures/register-valid.toml", 0x1f2e);
+    let edn = shakedown_checkers::edn::write_history(&run.history());
+    insta::assert_snapshot!("register_valid_seed_0x1f2e_history", edn);
+}
