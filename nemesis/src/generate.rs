@@ -360,6 +360,49 @@ pub fn generate(
     })
 }
 
+/// Like [`generate`], but around an explicit `timeline` (a scenario's
+/// `[[faults.timeline]]`): the result's schedule holds the timeline's events
+/// first, at the same indices (so validation errors still point at the
+/// file), then the generated faults that do not clash with them (a generated
+/// event that would make the schedule invalid is left out), then the final
+/// heal, placed after both the fault period and the timeline's last event.
+pub fn generate_around(
+    config: &GeneratorConfig,
+    timeline: &Schedule,
+    node_count: usize,
+    faults_until: SimDuration,
+    seed: u64,
+) -> Result<Generated, GenerateError> {
+    let generated = generate(config, node_count, faults_until, seed)?;
+    if timeline.events.is_empty() {
+        return Ok(generated);
+    }
+    let ctx = crate::validate::Context::new(node_count);
+    let mut merged = timeline.clone();
+    let mut errors_now = crate::validate::validate(&merged, &ctx).len();
+    for e in generated
+        .schedule
+        .events
+        .iter()
+        .filter(|e| e.duration.is_some())
+    {
+        merged.events.push(e.clone());
+        let errors = crate::validate::validate(&merged, &ctx).len();
+        if errors > errors_now {
+            merged.events.pop();
+        } else {
+            errors_now = errors;
+        }
+    }
+    let healed_at = faults_until.max(merged.last_time());
+    merged.events.extend(final_heal(config, healed_at));
+    Ok(Generated {
+        schedule: merged,
+        healed_at,
+        quiet_until: healed_at.saturating_add(config.recovery),
+    })
+}
+
 /// The events that end every generated schedule: heal the network, resume
 /// and restart every node, reset clocks and the network, stop model faults.
 pub fn final_heal(config: &GeneratorConfig, at: SimDuration) -> Vec<Event> {
@@ -639,6 +682,57 @@ mod tests {
                     crate::validate::validate(&g.schedule, &crate::validate::Context::new(nodes));
                 assert!(errors.is_empty(), "seed {seed}, {nodes} nodes: {errors:?}");
             }
+        }
+    }
+
+    #[test]
+    fn generating_around_a_timeline_keeps_it_first_and_avoids_clashes() {
+        let timeline = Schedule::new(vec![
+            Event::with_duration(
+                SimDuration::from_secs(5),
+                Fault::Crash {
+                    target: Target::Node(0),
+                },
+                SimDuration::from_secs(200),
+            ),
+            Event::with_duration(
+                SimDuration::from_secs(30),
+                Fault::RandomHalves,
+                SimDuration::from_secs(20),
+            ),
+            Event::new(
+                SimDuration::from_secs(150),
+                Fault::Pause {
+                    target: Target::Node(1),
+                },
+            ),
+        ]);
+        for seed in 0..20 {
+            let g = generate_around(
+                &all_packages(),
+                &timeline,
+                5,
+                SimDuration::from_secs(120),
+                seed,
+            )
+            .unwrap();
+            assert_eq!(&g.schedule.events[..3], &timeline.events[..]);
+            let errors = crate::validate::validate(&g.schedule, &crate::validate::Context::new(5));
+            assert!(errors.is_empty(), "seed {seed}: {errors:?}");
+            assert_eq!(
+                g.healed_at,
+                SimDuration::from_secs(205),
+                "after the timeline's last undo"
+            );
+            let kept = g.schedule.events.len() - 3 - final_heal(&all_packages(), g.healed_at).len();
+            assert!(
+                kept > 5,
+                "seed {seed}: most generated faults kept, got {kept}"
+            );
+            let mut nemesis = Nemesis::new(&g.schedule, 5, seed);
+            nemesis.drain(&NoRoles);
+            let state = nemesis.state();
+            assert!(state.crashed.is_empty() && state.paused.is_empty() && state.cut.is_none());
         }
     }
 
