@@ -314,6 +314,13 @@ mod tests {
         );
         assert_eq!(c.read_repair, ReadRepair::None);
         assert_eq!(c.hint_replay_rate_per_s, 20.0);
+        // A whole number of hints per second is written as an integer.
+        assert_eq!(
+            parse("hint_replay_rate_per_s = 20")
+                .unwrap()
+                .hint_replay_rate_per_s,
+            20.0
+        );
         let err = parse("hint_window = 5").unwrap_err();
         assert!(err.contains("unknown field `hint_window`"), "{err}");
         let err = parse("read_repair = \"sometimes\"").unwrap_err();
