@@ -411,6 +411,19 @@ pub struct NodeInit<'a> {
     pub incarnation: u32,
 }
 
+impl<'a> NodeInit<'a> {
+    /// A `NodeInit` for calling [`ClusterModel::build`] by hand (in a model's
+    /// unit tests; engines build their own).
+    pub fn new(id: NodeId, nodes: &'a [NodeId], storage: &'a Storage, incarnation: u32) -> Self {
+        NodeInit {
+            id,
+            nodes,
+            storage,
+            incarnation,
+        }
+    }
+}
+
 /// A named fault a model exposes to the nemesis, with its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelFault {

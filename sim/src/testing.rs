@@ -26,8 +26,8 @@
 //! ```
 
 use crate::node::{
-    ClientRequest, ClientResponse, Ctx, Effects as RawEffects, ModelFault, Node, NodeId, NodeRng,
-    RequestId, TimerId,
+    ClientRequest, ClientResponse, ClusterModel, Ctx, Effects as RawEffects, ModelFault, Node,
+    NodeId, NodeInit, NodeRng, RequestId, TimerId,
 };
 use crate::storage::Storage;
 use crate::time::Timestamp;
@@ -60,6 +60,8 @@ pub struct Harness<N: Node> {
     nodes: Vec<NodeId>,
     rng: NodeRng,
     next_timer: u64,
+    seed: u64,
+    incarnation: u32,
 }
 
 impl<N: Node> Harness<N> {
@@ -73,7 +75,40 @@ impl<N: Node> Harness<N> {
             nodes: (0..cluster_size).map(NodeId::from_index).collect(),
             rng: NodeRng::for_node(seed, id, 0),
             next_timer: 0,
+            seed,
+            incarnation: 0,
         }
+    }
+
+    /// Builds node `id` of a `cluster_size`-node cluster with `model`, as
+    /// the engine would (call [`Harness::start`] next).
+    pub fn from_model<M: ClusterModel<Node = N>>(
+        model: &M,
+        id: NodeId,
+        cluster_size: usize,
+        seed: u64,
+    ) -> Self {
+        let nodes: Vec<NodeId> = (0..cluster_size).map(NodeId::from_index).collect();
+        let storage = Storage::new();
+        let node = model.build(&NodeInit::new(id, &nodes, &storage, 0));
+        Harness::new(node, id, cluster_size, seed)
+    }
+
+    /// Crashes the node (volatile state and unsynced writes lost) and
+    /// rebuilds it with `model` from what storage kept, as a restart does;
+    /// then runs [`Node::on_start`] and returns what it did.
+    pub fn crash_and_restart<M: ClusterModel<Node = N>>(&mut self, model: &M) -> Effects<N> {
+        self.storage.crash();
+        self.incarnation += 1;
+        self.next_timer = 0;
+        self.rng = NodeRng::for_node(self.seed, self.id, self.incarnation);
+        self.node = model.build(&NodeInit::new(
+            self.id,
+            &self.nodes,
+            &self.storage,
+            self.incarnation,
+        ));
+        self.start()
     }
 
     fn call(&mut self, f: impl FnOnce(&mut N, &mut Ctx<'_, N>)) -> Effects<N> {
@@ -129,6 +164,47 @@ impl<N: Node> Harness<N> {
     /// node with `rebuilt`, as a restart would; call [`Harness::start`] next.
     pub fn crash_and_replace(&mut self, rebuilt: N) {
         self.storage.crash();
+        self.incarnation += 1;
+        self.next_timer = 0;
         self.node = rebuilt;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::RegisterModel;
+    use shakedown_checkers::Value;
+
+    fn req(id: u64, f: &str, value: Value) -> ClientRequest {
+        ClientRequest {
+            id: RequestId(id),
+            f: f.into(),
+            key: None,
+            value,
+        }
+    }
+
+    #[test]
+    fn harness_restarts_from_synced_storage() {
+        let model = RegisterModel { sync_writes: true };
+        let mut h = Harness::from_model(&model, NodeId(0), 1, 1);
+        h.start();
+        let fx = h.request(req(1, "write", Value::Int(3)));
+        assert_eq!(fx.responses, vec![(RequestId(1), ClientResponse::ok(3))]);
+        h.crash_and_restart(&model);
+        let fx = h.request(req(2, "read", Value::Nil));
+        assert_eq!(fx.responses, vec![(RequestId(2), ClientResponse::ok(3))]);
+
+        let lossy = RegisterModel { sync_writes: false };
+        let mut h = Harness::from_model(&lossy, NodeId(0), 1, 1);
+        h.start();
+        h.request(req(1, "write", Value::Int(3)));
+        h.crash_and_restart(&lossy);
+        let fx = h.request(req(2, "read", Value::Nil));
+        assert_eq!(
+            fx.responses,
+            vec![(RequestId(2), ClientResponse::Ok(Value::Nil))]
+        );
     }
 }
