@@ -25,7 +25,10 @@ pub const BUCKETS: usize = 120;
 /// Points kept per metrics series (min and max per bucket keep the peaks).
 pub const SERIES_POINTS_MAX: usize = 800;
 
+/// Width of a full-width chart (latency, throughput).
 const WIDTH: f64 = 1100.0;
+/// Width of a chart in the two-column grid (messages, gauges).
+const GRID_WIDTH: f64 = 680.0;
 const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 16.0;
@@ -91,11 +94,12 @@ fn nice_ceiling(v: f64) -> f64 {
 struct XScale {
     end: i64,
     kind: AxisKind,
+    width: f64,
 }
 
 impl XScale {
     fn x(&self, at: i64) -> f64 {
-        LEFT + (WIDTH - LEFT - RIGHT) * (at as f64 / self.end.max(1) as f64).clamp(0.0, 1.0)
+        LEFT + (self.width - LEFT - RIGHT) * (at as f64 / self.end.max(1) as f64).clamp(0.0, 1.0)
     }
 
     fn label(&self, at: i64) -> String {
@@ -151,9 +155,10 @@ fn open_chart(out: &mut String, frame: Frame<'_>, faults: Option<&Faults>) {
     } = frame;
     let _ = write!(
         out,
-        r#"<figure class="chart" id="{id}"><figcaption>{title}</figcaption><svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{title}">"#,
+        r#"<figure class="chart" id="{id}"><figcaption>{title}</figcaption><svg viewBox="0 0 {width} {HEIGHT}" width="{width}" height="{HEIGHT}" role="img" aria-label="{title}">"#,
         id = html(id),
         title = html(title),
+        width = x.width,
     );
     if let Some(faults) = faults {
         for w in &faults.windows {
@@ -171,7 +176,7 @@ fn open_chart(out: &mut String, frame: Frame<'_>, faults: Option<&Faults>) {
     let _ = write!(
         out,
         r#"<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{}" y2="{bottom}"/>"#,
-        WIDTH - RIGHT
+        x.width - RIGHT
     );
     let _ = write!(
         out,
@@ -200,7 +205,7 @@ fn open_chart(out: &mut String, frame: Frame<'_>, faults: Option<&Faults>) {
         let _ = write!(
             out,
             r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{}" y2="{py:.1}"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            WIDTH - RIGHT,
+            x.width - RIGHT,
             LEFT - 4.0,
             py + 4.0,
             html(&fmt_value(v, y_unit)),
@@ -270,6 +275,7 @@ pub fn latency(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
     let x = XScale {
         end: axis.end,
         kind: axis.kind,
+        width: WIDTH,
     };
     let min = points.iter().map(|p| p.3).min().unwrap_or(1) as f64;
     let max = points.iter().map(|p| p.3).max().unwrap_or(1) as f64;
@@ -416,6 +422,7 @@ pub fn throughput(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
     let x = XScale {
         end: axis.end,
         kind: axis.kind,
+        width: WIDTH,
     };
     let y = YScale::linear(max);
     let mut out = String::new();
@@ -539,7 +546,11 @@ pub fn metrics(metrics: &Metrics, kind: SeriesKind, axis: &Axis, faults: &Faults
             (lo, (hi - lo).max(1), AxisKind::Nanos, None)
         }
     };
-    let x = XScale { end, kind: kind_x };
+    let x = XScale {
+        end,
+        kind: kind_x,
+        width: GRID_WIDTH,
+    };
     let mut names: Vec<&str> = Vec::new();
     let mut labels: Vec<&str> = Vec::new();
     for s in &series {

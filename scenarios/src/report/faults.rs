@@ -168,11 +168,32 @@ fn closes(window: &str, closer: &str) -> bool {
         || (closer == "partition" && window.starts_with("partition"))
 }
 
+/// The `:nodes` entry of a map value, as EDN: which nodes a step acted on.
+fn nodes_of(value: &Value) -> Option<String> {
+    match value {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| matches!(k, Value::Keyword(n) if n == "nodes"))
+            .map(|(_, v)| v.to_string()),
+        _ => None,
+    }
+}
+
+/// What a nemesis value says, for people: EDN, except that a map's keyword
+/// keys and string values are written bare (`nodes [0 1], detail heal`).
 fn detail_of(value: &Value) -> String {
-    if value.is_nil() {
-        String::new()
-    } else {
-        value.to_string()
+    let bare = |v: &Value| match v {
+        Value::Str(s) | Value::Keyword(s) => s.clone(),
+        v => v.to_string(),
+    };
+    match value {
+        Value::Nil => String::new(),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| format!("{} {}", bare(k), bare(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        v => v.to_string(),
     }
 }
 
@@ -188,14 +209,70 @@ impl Faults {
         // Per window: the schedule event it belongs to, when the nemesis
         // records one (`:event 3`); starts and stops then pair exactly.
         let mut ids: Vec<Option<i64>> = Vec::new();
+        // Per window: the `:nodes` of its start, to pair a stop exactly.
+        let mut window_nodes: Vec<Option<String>> = Vec::new();
         for (i, e) in history.events.iter().enumerate() {
             if e.process.is_client() {
                 continue;
             }
             let at = axis.pos.get(i).copied().unwrap_or(0);
             let detail = detail_of(&e.value);
-            let phase = explicit_phase(e.extra_field("phase"), &e.value);
             let event_id = e.extra_field("event").and_then(Value::as_int);
+            if let Some(phase) = e.extra_field("phase").and_then(keyword_or_str) {
+                // Shakedown's simulator: `:f` names the fault and `:phase`
+                // says start, flip, stop or apply; one event per step.
+                let name = e.f.to_ascii_lowercase().replace('_', "-");
+                let nodes = nodes_of(&e.value);
+                match phase {
+                    "start" | "begin" => {
+                        open.push(faults.windows.len());
+                        ids.push(event_id);
+                        window_nodes.push(nodes);
+                        faults.windows.push(FaultWindow {
+                            name,
+                            detail,
+                            start: at,
+                            end: at,
+                            open_ended: true,
+                        });
+                        continue;
+                    }
+                    "flip" if open.iter().any(|&w| faults.windows[w].name == name) => continue,
+                    "stop" | "end" => {
+                        let candidates: Vec<usize> = open
+                            .iter()
+                            .copied()
+                            .filter(|&w| {
+                                faults.windows[w].name == name
+                                    && (event_id.is_none()
+                                        || ids[w].is_none()
+                                        || ids[w] == event_id)
+                            })
+                            .collect();
+                        let chosen = candidates
+                            .iter()
+                            .copied()
+                            .find(|&w| nodes.is_some() && window_nodes[w] == nodes)
+                            .or_else(|| candidates.first().copied());
+                        if let Some(w) = chosen {
+                            open.retain(|&o| o != w);
+                            faults.windows[w].end = at;
+                            faults.windows[w].open_ended = false;
+                            continue;
+                        }
+                    }
+                    _ => {}
+                }
+                // An instant step (`apply`), or a flip or stop with no window
+                // open to match.
+                let name = match phase {
+                    "apply" => e.f.clone(),
+                    _ => format!("{} ({phase})", e.f),
+                };
+                faults.marks.push(FaultMark { name, detail, at });
+                continue;
+            }
+            let phase = explicit_phase(e.extra_field("phase"), &e.value);
             let same_event = |ids: &[Option<i64>], w: usize| {
                 event_id.is_none() || ids[w].is_none() || ids[w] == event_id
             };
@@ -237,6 +314,7 @@ impl Faults {
                     } else {
                         open.push(faults.windows.len());
                         ids.push(event_id);
+                        window_nodes.push(None);
                         faults.windows.push(FaultWindow {
                             name,
                             detail,
@@ -396,6 +474,50 @@ mod tests {
         let f = Faults::of(&h, &Axis::of(&h));
         let spans: Vec<_> = f.windows.iter().map(|w| (w.start, w.end)).collect();
         assert_eq!(spans, vec![(10, 30), (20, 40)]);
+    }
+
+    #[test]
+    fn simulator_steps_pair_by_fault_and_nodes() {
+        let step = |t: i64, f: &str, phase: &str, nodes: &[i64]| {
+            let value = Value::Map(vec![(
+                Value::keyword("nodes"),
+                Value::Vector(nodes.iter().map(|&n| Value::Int(n)).collect()),
+            )]);
+            let mut e = nem(f, value, t);
+            e.extra
+                .push((Value::keyword("phase"), Value::keyword(phase)));
+            e
+        };
+        let h = History::new(vec![
+            client(0),
+            step(10, "crash", "start", &[0]),
+            step(15, "partition", "start", &[1, 2]),
+            step(20, "crash", "start", &[3]),
+            step(25, "clock-strobe", "start", &[4]),
+            step(26, "clock-strobe", "flip", &[4]),
+            step(30, "crash", "stop", &[3]),
+            step(35, "partition", "stop", &[]),
+            step(38, "clock-bump", "apply", &[1]),
+            step(40, "crash", "stop", &[0]),
+            client(60),
+        ]);
+        let f = Faults::of(&h, &Axis::of(&h));
+        let spans: Vec<_> = f
+            .windows
+            .iter()
+            .map(|w| (w.name.as_str(), w.start, w.end, w.open_ended))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                ("crash", 10, 40, false),
+                ("partition", 15, 35, false),
+                ("crash", 20, 30, false),
+                ("clock-strobe", 25, 60, true),
+            ]
+        );
+        assert_eq!(f.marks.len(), 1);
+        assert_eq!(f.marks[0].name, "clock-bump");
     }
 
     #[test]

@@ -107,3 +107,122 @@ impl Metrics {
         self.series.iter().filter(move |s| s.kind == kind)
     }
 }
+
+/// The simulator's samples as report series: per node, the counters `sent`,
+/// `delivered`, `dropped` and `duplicated`, and every model gauge the node
+/// reported (`hint_backlog`, ...). Times are the simulator's, the same clock
+/// as the history's `:time`.
+impl From<&shakedown_sim::Metrics> for Metrics {
+    fn from(sim: &shakedown_sim::Metrics) -> Self {
+        let node_name = |i: usize| {
+            sim.node_names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("n{}", i + 1))
+        };
+        let nodes = sim
+            .samples
+            .iter()
+            .map(|s| s.nodes.len().max(s.gauges.len()))
+            .max()
+            .unwrap_or(0);
+        let mut series = Vec::new();
+        type Pick = fn(&shakedown_sim::NodeCounters) -> u64;
+        let counters: [(&str, Pick); 4] = [
+            ("sent", |c| c.sent),
+            ("delivered", |c| c.delivered),
+            ("dropped", |c| c.dropped),
+            ("duplicated", |c| c.duplicated),
+        ];
+        for (name, pick) in counters {
+            for node in 0..nodes {
+                let points = sim
+                    .samples
+                    .iter()
+                    .filter_map(|s| s.nodes.get(node).map(|c| (s.time_ns, pick(c) as f64)));
+                series.push(Series::counter(name, node_name(node), points));
+            }
+        }
+        let mut gauge_names: Vec<&str> = Vec::new();
+        for s in &sim.samples {
+            for g in &s.gauges {
+                for name in g.keys() {
+                    if !gauge_names.contains(&name.as_str()) {
+                        gauge_names.push(name);
+                    }
+                }
+            }
+        }
+        for name in gauge_names {
+            for node in 0..nodes {
+                let points: Vec<(i64, f64)> = sim
+                    .samples
+                    .iter()
+                    .filter_map(|s| {
+                        s.gauges
+                            .get(node)
+                            .and_then(|g| g.get(name))
+                            .map(|v| (s.time_ns, *v))
+                    })
+                    .collect();
+                if !points.is_empty() {
+                    series.push(Series::gauge(name, node_name(node), points));
+                }
+            }
+        }
+        Metrics::new(series)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn simulator_samples_become_counters_and_gauges() {
+        let sample = |t: i64, sent: u64, backlog: Option<f64>| shakedown_sim::Sample {
+            time_ns: t,
+            nodes: vec![
+                shakedown_sim::NodeCounters {
+                    sent,
+                    delivered: sent,
+                    ..Default::default()
+                },
+                shakedown_sim::NodeCounters::default(),
+            ],
+            gauges: vec![
+                backlog
+                    .map(|b| BTreeMap::from([("hint_backlog".to_owned(), b)]))
+                    .unwrap_or_default(),
+                BTreeMap::new(),
+            ],
+        };
+        let sim = shakedown_sim::Metrics {
+            interval_ms: 10,
+            node_names: vec!["n1".into(), "n2".into()],
+            samples: vec![
+                sample(0, 0, None),
+                sample(10, 5, Some(3.0)),
+                sample(20, 9, Some(1.0)),
+            ],
+        };
+        let m = Metrics::from(&sim);
+        assert_eq!(m.of_kind(SeriesKind::Counter).count(), 8);
+        let sent_n1 = m
+            .series
+            .iter()
+            .find(|s| s.name == "sent" && s.label == "n1")
+            .unwrap();
+        assert_eq!(
+            sent_n1.points.iter().map(|p| p.value).collect::<Vec<_>>(),
+            vec![0.0, 5.0, 9.0]
+        );
+        let gauges: Vec<&Series> = m.of_kind(SeriesKind::Gauge).collect();
+        assert_eq!(gauges.len(), 1);
+        assert_eq!(
+            (gauges[0].label.as_str(), gauges[0].points.len()),
+            ("n1", 2)
+        );
+    }
+}

@@ -267,6 +267,7 @@
 
   // What a headless test reads back from the DOM.
   root.setAttribute('data-ops-drawn', String(n));
+  root.setAttribute('data-fault-windows', String(D.faults.length));
   var cx = document.getElementById('counterexample');
   if (cx) {
     var r = cx.getBoundingClientRect(), st = window.getComputedStyle(cx);
