@@ -16,4 +16,5 @@ pub mod runner;
 pub mod scenario;
 pub mod seeds;
 pub mod shard;
+pub mod shrink;
 pub mod testing;

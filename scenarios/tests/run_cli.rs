@@ -240,3 +240,102 @@ fn shard_summaries_merge_by_seed() {
         "{t}"
     );
 }
+
+#[test]
+fn shrink_writes_a_smaller_scenario_that_still_fails_and_is_deterministic() {
+    let dir = temp_dir("shrink");
+    let a = dir.join("a.toml");
+    let b = dir.join("b.toml");
+    for out in [&a, &b] {
+        let o = shakedown(&[
+            "shrink",
+            LOST_WRITES,
+            "--seed",
+            "0x0",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{t}");
+        assert!(t.contains("before: 2 nemesis events"), "{t}");
+        assert!(t.contains("after:  "), "{t}");
+    }
+    let written = std::fs::read_to_string(&a).unwrap();
+    assert_eq!(
+        written,
+        std::fs::read_to_string(&b).unwrap(),
+        "shrinking is deterministic"
+    );
+    assert!(written.contains("expect = \"invalid\""), "{written}");
+    assert!(written.contains("seeds = [0]"), "{written}");
+    let ops: u64 = written
+        .lines()
+        .find_map(|l| l.strip_prefix("ops = "))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(ops < 80, "{written}");
+    // Running it reproduces the violation.
+    let o = shakedown(&["run", a.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("1 invalid"), "{t}");
+}
+
+#[test]
+fn shrink_expands_generated_faults_into_a_timeline() {
+    let dir = temp_dir("shrink-generated");
+    let text_in =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(LOST_WRITES)).unwrap();
+    let head = text_in.split("[[faults.timeline]]").next().unwrap();
+    let file = dir.join("generated.toml");
+    std::fs::write(
+        &file,
+        format!("{head}[faults]\nuntil = \"400ms\"\n[faults.generate]\npackages = [\"kill\"]\ninterval = \"40ms\"\njitter = \"10ms\"\nrecovery = \"50ms\"\n\n[checker]\nmodel = \"register\"\n"),
+    )
+    .unwrap();
+    let o = shakedown(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    let seed = t
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("seed "))
+        .and_then(|l| l.split(':').next())
+        .unwrap()
+        .to_owned();
+    let out = dir.join("min.toml");
+    let o = shakedown(&[
+        "shrink",
+        file.to_str().unwrap(),
+        "--seed",
+        &seed,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("[[faults.timeline]]"), "{written}");
+    assert!(!written.contains("[faults.generate]"), "{written}");
+    let o = shakedown(&["run", out.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{written}", text(&o));
+}
+
+#[test]
+fn shrinking_a_valid_seed_is_refused() {
+    let dir = temp_dir("shrink-valid");
+    let o = shakedown(&[
+        "shrink",
+        VALID,
+        "--seed",
+        "1",
+        "-o",
+        dir.join("x.toml").to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("not invalid"), "{t}");
+}

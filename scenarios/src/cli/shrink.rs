@@ -1,10 +1,59 @@
-//! `shakedown shrink`.
+//! `shakedown shrink`: minimise an invalid seed into a small scenario file.
+
+use super::{bad_input, EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
+use crate::models::Registry;
+use crate::scenario::Scenario;
+use crate::seeds::parse_seed;
+use crate::shrink::{shrink, ShrinkError};
+use std::path::PathBuf;
 
 /// Arguments of `shakedown shrink`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The scenario file.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// The invalid seed, in decimal or hex (`0x1f2e`).
+    #[arg(long, value_parser = parse_seed)]
+    pub seed: u64,
+    /// Where to write the minimal scenario.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+}
 
 /// Runs `shakedown shrink` and returns the exit code.
-pub fn run(_args: Args) -> u8 {
-    super::bad_input("`shakedown shrink` is not built yet")
+pub fn run(args: Args) -> u8 {
+    let registry = Registry::builtin();
+    let scenario = match Scenario::load(&args.scenario, &registry) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let shrunk = match shrink(&scenario, &registry, args.seed) {
+        Ok(s) => s,
+        Err(e @ ShrinkError::NotInvalid { .. }) => {
+            eprintln!("error: {e}");
+            return if e.to_string().contains("unknown") {
+                EXIT_UNKNOWN
+            } else {
+                EXIT_INVALID
+            };
+        }
+        Err(e) => return bad_input(e),
+    };
+    if let Err(e) = std::fs::write(&args.output, &shrunk.toml) {
+        return bad_input(format!("{}: {e}", args.output.display()));
+    }
+    println!("before: {}", shrunk.before);
+    println!("after:  {}", shrunk.after);
+    println!("verdict: {}", shrunk.verdict);
+    println!(
+        "{} candidate runs; wrote {} (run it: shakedown run {})",
+        shrunk.attempts,
+        args.output.display(),
+        args.output.display()
+    );
+    EXIT_VALID
 }

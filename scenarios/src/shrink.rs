@@ -1,0 +1,325 @@
+//! Shrinking: from a seed whose verdict is invalid to a smaller scenario
+//! that still fails the same way.
+//!
+//! The seed's fault schedule is first written out as an explicit timeline
+//! (generated packages expanded), so every later step edits plain data.
+//! Then, greedily and always in the same order, until nothing changes:
+//! remove nemesis events (halves, then one at a time), halve event
+//! durations, halve the op count (or workload duration), drop clients, and
+//! drop nodes while the model and the schedule allow. A candidate is kept
+//! only if its run is still invalid. Each step runs the same seed, so the
+//! whole search is deterministic: shrinking twice writes the same file.
+
+use crate::models::Registry;
+use crate::plan;
+use crate::runner;
+use crate::scenario::{Expect, Scenario, ScenarioFile};
+use crate::seeds::{format_seed, SeedSet};
+use shakedown_checkers::Outcome;
+use shakedown_nemesis::{Event, SimDuration};
+use std::fmt;
+use toml::Spanned;
+
+/// Most candidate runs one shrink may try.
+pub const ATTEMPTS_MAX: usize = 400;
+
+/// How big a scenario run is, for "before" and "after".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    /// Nemesis events in the schedule.
+    pub events: usize,
+    /// Total time faults are in force (sum of event durations).
+    pub fault_time: SimDuration,
+    /// Client ops invoked in the run.
+    pub ops: usize,
+    /// Clients.
+    pub clients: usize,
+    /// Nodes.
+    pub nodes: usize,
+    /// Events in the history.
+    pub history_events: usize,
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} nemesis events ({} of faults), {} ops, {} clients, {} nodes, {} history events",
+            self.events, self.fault_time, self.ops, self.clients, self.nodes, self.history_events
+        )
+    }
+}
+
+/// What a shrink found.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    /// The minimal scenario file (pinned seed, explicit schedule, expect invalid).
+    pub file: ScenarioFile,
+    /// The file as TOML, with a header comment.
+    pub toml: String,
+    /// Size of the original run.
+    pub before: Size,
+    /// Size of the minimal run.
+    pub after: Size,
+    /// Candidate runs tried.
+    pub attempts: usize,
+    /// The minimal run's verdict, in one line.
+    pub verdict: String,
+}
+
+/// Why a shrink could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ShrinkError {
+    /// The seed is not invalid: nothing to shrink.
+    #[error("seed {seed} is {outcome}, not invalid: only an invalid run can be shrunk")]
+    NotInvalid {
+        /// The seed.
+        seed: String,
+        /// Its outcome.
+        outcome: &'static str,
+    },
+    /// The run could not happen.
+    #[error("{0}")]
+    Run(String),
+}
+
+struct Search<'a> {
+    base: &'a Scenario,
+    registry: &'a Registry,
+    seed: u64,
+    attempts: usize,
+}
+
+impl Search<'_> {
+    fn scenario(&self, file: &ScenarioFile) -> Scenario {
+        Scenario {
+            path: self.base.path.clone(),
+            name: self.base.name.clone(),
+            text: String::new(),
+            file: file.clone(),
+        }
+    }
+
+    /// The candidate is sound and still invalid: its size then.
+    fn fails(&mut self, file: &ScenarioFile) -> Option<Size> {
+        if self.attempts >= ATTEMPTS_MAX {
+            return None;
+        }
+        let s = self.scenario(file);
+        let runner = self.registry.get(s.model())?;
+        let info = runner.inspect(&s.settings(), s.nodes()).ok()?;
+        let ctx = shakedown_nemesis::Context {
+            node_count: s.nodes(),
+            roles: Some(&info.roles),
+            model_faults: Some(&info.faults),
+            run_length: None,
+        };
+        if !shakedown_nemesis::validate(&s.timeline(), &ctx).is_empty() {
+            return None;
+        }
+        plan::sim_config(&s, self.seed).ok()?.validate().ok()?;
+        self.attempts += 1;
+        let run = runner::run_seed(&s, self.registry, self.seed, None).ok()?;
+        (run.summary.verdict.outcome == Outcome::Invalid).then(|| size(&s, &run))
+    }
+}
+
+fn size(s: &Scenario, run: &runner::FullRun) -> Size {
+    let timeline = s.timeline();
+    Size {
+        events: timeline.events.len(),
+        fault_time: timeline
+            .events
+            .iter()
+            .filter_map(|e| e.duration)
+            .fold(SimDuration::ZERO, SimDuration::saturating_add),
+        ops: run.summary.ops,
+        clients: *s.file.workload.clients.get_ref(),
+        nodes: s.nodes(),
+        history_events: run.record.as_ref().map_or(0, |r| r.history.len()),
+    }
+}
+
+fn events(file: &ScenarioFile) -> Vec<Event> {
+    file.faults
+        .timeline
+        .iter()
+        .map(|e| e.get_ref().clone())
+        .collect()
+}
+
+fn with_events(file: &ScenarioFile, events: Vec<Event>) -> ScenarioFile {
+    let mut f = file.clone();
+    f.faults.timeline = events.into_iter().map(|e| Spanned::new(0..0, e)).collect();
+    f
+}
+
+/// Shrinks `seed` of `scenario`, which must be invalid.
+pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shrunk, ShrinkError> {
+    let original = runner::run_seed(scenario, registry, seed, None)
+        .map_err(|e| ShrinkError::Run(e.to_string()))?;
+    if original.summary.verdict.outcome != Outcome::Invalid {
+        return Err(ShrinkError::NotInvalid {
+            seed: format_seed(seed),
+            outcome: original.summary.verdict.outcome.name(),
+        });
+    }
+    let mut before = size(scenario, &original);
+    let mut search = Search {
+        base: scenario,
+        registry,
+        seed,
+        attempts: 0,
+    };
+
+    // Pin the seed and expectation; expand generated faults into the timeline.
+    let mut file = scenario.file.clone();
+    file.expect = Spanned::new(0..0, Expect::Invalid);
+    file.seeds = Some(Spanned::new(0..0, SeedSet::List(vec![seed])));
+    let faults = plan::faults(scenario, seed).map_err(ShrinkError::Run)?;
+    before.events = faults.schedule.events.len();
+    let mut current_size = before;
+    if let Some(g) = file.faults.generate.take() {
+        let mut expanded = with_events(&file, faults.schedule.events.clone());
+        expanded.faults.until = None;
+        expanded.faults.recovery = Some(g.get_ref().recovery);
+        if let Some(s) = search.fails(&expanded) {
+            file = expanded;
+            current_size = s;
+        } else {
+            // The expanded schedule does not reproduce: keep generating.
+            file.faults.generate = Some(g);
+        }
+    }
+
+    loop {
+        let start = current_size;
+        // 1. Fewer nemesis events: halves, then one at a time from the end.
+        if file.faults.generate.is_none() {
+            let mut chunk = file.faults.timeline.len().div_ceil(2).max(1);
+            while chunk >= 1 && !file.faults.timeline.is_empty() {
+                let mut i = 0;
+                while i < file.faults.timeline.len() {
+                    let mut ev = events(&file);
+                    let end = (i + chunk).min(ev.len());
+                    ev.drain(i..end);
+                    let candidate = with_events(&file, ev);
+                    if let Some(s) = search.fails(&candidate) {
+                        file = candidate;
+                        current_size = s;
+                    } else {
+                        i += chunk;
+                    }
+                }
+                if chunk == 1 {
+                    break;
+                }
+                chunk = chunk.div_ceil(2);
+            }
+            // 2. Shorter fault windows.
+            for i in 0..file.faults.timeline.len() {
+                loop {
+                    let mut ev = events(&file);
+                    let Some(d) = ev[i].duration else { break };
+                    let half = SimDuration::from_nanos(d.as_nanos() / 2);
+                    if half < SimDuration::from_millis(1) {
+                        break;
+                    }
+                    ev[i].duration = Some(half);
+                    let candidate = with_events(&file, ev);
+                    match search.fails(&candidate) {
+                        Some(s) => {
+                            file = candidate;
+                            current_size = s;
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+        // 3. Fewer ops (or a shorter workload).
+        loop {
+            let mut candidate = file.clone();
+            let w = &mut candidate.workload;
+            match (&w.ops, &w.duration) {
+                (_, Some(d)) => {
+                    let half = SimDuration::from_millis(d.get_ref().as_millis() / 2);
+                    if half.is_zero() {
+                        break;
+                    }
+                    w.duration = Some(Spanned::new(0..0, half));
+                }
+                (ops, None) => {
+                    let n = ops.as_ref().map_or(200, |o| *o.get_ref());
+                    let next = if n > 8 { n - n / 4 } else { n - 1 };
+                    if next == 0 {
+                        break;
+                    }
+                    w.ops = Some(Spanned::new(0..0, next));
+                }
+            }
+            match search.fails(&candidate) {
+                Some(s) => {
+                    file = candidate;
+                    current_size = s;
+                }
+                None => break,
+            }
+        }
+        // 4. Fewer clients.
+        while *file.workload.clients.get_ref() > 1 {
+            let mut candidate = file.clone();
+            candidate.workload.clients = Spanned::new(0..0, *file.workload.clients.get_ref() - 1);
+            match search.fails(&candidate) {
+                Some(s) => {
+                    file = candidate;
+                    current_size = s;
+                }
+                None => break,
+            }
+        }
+        // 5. Fewer nodes, where the model and the schedule allow.
+        while *file.cluster.nodes.get_ref() > 1 {
+            let mut candidate = file.clone();
+            candidate.cluster.nodes = Spanned::new(0..0, *file.cluster.nodes.get_ref() - 1);
+            match search.fails(&candidate) {
+                Some(s) => {
+                    file = candidate;
+                    current_size = s;
+                }
+                None => break,
+            }
+        }
+        if current_size == start || search.attempts >= ATTEMPTS_MAX {
+            break;
+        }
+    }
+
+    // The final run, for its size and verdict.
+    let s = search.scenario(&file);
+    let run =
+        runner::run_seed(&s, registry, seed, None).map_err(|e| ShrinkError::Run(e.to_string()))?;
+    let after = size(&s, &run);
+    let verdict = runner::verdict_line(&run.summary.verdict);
+    file.description = Some(format!(
+        "Shrunk by `shakedown shrink` from {} seed {}: {}",
+        scenario.path.display(),
+        format_seed(seed),
+        scenario.file.description.as_deref().unwrap_or("")
+    ));
+    let body = crate::scenario::to_toml(&file).map_err(ShrinkError::Run)?;
+    let toml = format!(
+        "# Minimal scenario written by `shakedown shrink {} --seed {}`.\n# Before: {before}\n# After:  {after}\n# Verdict: {}\n\n{body}",
+        scenario.path.display(),
+        format_seed(seed),
+        verdict.lines().next().unwrap_or(""),
+    );
+    Ok(Shrunk {
+        file,
+        toml,
+        before,
+        after,
+        attempts: search.attempts,
+        verdict,
+    })
+}
