@@ -145,3 +145,37 @@ fn a_reference_history_from_knossos_reports_its_counterexample() {
         .contains("knossos-cas-register-bad-cas-failure.edn"));
     assert!(dom.stdout.contains("event order (history has no :time)"));
 }
+
+#[test]
+fn hovering_shows_op_details_as_text_and_the_counterexample_button_zooms() {
+    let Some(chromium) = browser_or_skip("hover_and_zoom") else {
+        return;
+    };
+    let history = failing_history();
+    let verdict = check(&history, "cas-register", Value::Nil);
+    let dir = scratch_dir("browser-selftest");
+    let page = dir.join("report.html");
+    write_report(
+        &page,
+        &ReportInput::new("selftest", &history, &verdict, "cas-register"),
+    )
+    .unwrap();
+    let dom = run_chromium_query(&chromium, &page, "?selftest", &["--dump-dom".into()], &dir);
+    assert_clean_page(&dom.stdout, &dom.stderr);
+    let tip = html_attribute(&dom.stdout, "data-selftest-tip").unwrap_or_default();
+    assert!(
+        tip.contains("the op that cannot be linearized"),
+        "tooltip: {tip:?}"
+    );
+    assert!(
+        tip.contains("read") && tip.contains("result: 2"),
+        "tooltip: {tip:?}"
+    );
+    let view = html_attribute(&dom.stdout, "data-selftest-view").expect("the button was pressed");
+    let (lo, hi) = view.split_once("..").expect("lo..hi");
+    let (lo, hi): (i64, i64) = (lo.parse().unwrap(), hi.parse().unwrap());
+    assert!(
+        lo > 0 && hi - lo < 58_000_000,
+        "zoomed view {view} should be narrower than the whole run"
+    );
+}

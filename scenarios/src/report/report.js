@@ -274,6 +274,27 @@
     var visible = r.width > 0 && r.height > 0 && st.display !== 'none' && st.visibility !== 'hidden' && Number(st.opacity) > 0;
     root.setAttribute('data-cx-visible', visible ? 'yes' : 'no');
   }
+  // `report.html?selftest`: drive the page as a person would (hover the
+  // counterexample, or the first op; press "Show counterexample") and record
+  // what happened, for the headless browser tests.
+  if (/[?&]selftest\b/.test(window.location.search)) {
+    var target = (D.cx_op !== null && D.cx_op !== undefined) ? D.cx_op : (n ? 0 : -1);
+    if (target >= 0) {
+      var cr = canvas.getBoundingClientRect();
+      var tx0 = Math.max(X(D.start[target]), LABEL_W), tx1 = Math.min(X(opEnd(target)), width - 8);
+      canvas.dispatchEvent(new MouseEvent('mousemove', {
+        clientX: cr.left + (tx0 + tx1) / 2,
+        clientY: cr.top + STRIP_H + D.lane[target] * laneH + laneH / 2,
+        bubbles: true
+      }));
+      root.setAttribute('data-selftest-tip', tip.hidden ? '' : tip.textContent);
+    }
+    var button = document.querySelector('.show-cx');
+    if (button) {
+      button.click();
+      root.setAttribute('data-selftest-view', Math.round(view.lo) + '..' + Math.round(view.hi));
+    }
+  }
   if (t0 || t0 === 0) root.setAttribute('data-render-ms', String(Math.round(performance.now() - t0)));
   root.setAttribute('data-rendered', 'ok');
 })();

@@ -340,13 +340,24 @@ pub struct BrowserRun {
 /// Runs headless Chromium on `page` with extra `args` (`--dump-dom`,
 /// `--screenshot=...`), a fresh profile, no network and a time limit.
 pub fn run_chromium(chromium: &Path, page: &Path, args: &[String], work: &Path) -> BrowserRun {
+    run_chromium_query(chromium, page, "", args, work)
+}
+
+/// Like [`run_chromium`], with a query string (`?selftest`) on the page's URL.
+pub fn run_chromium_query(
+    chromium: &Path,
+    page: &Path,
+    query: &str,
+    args: &[String],
+    work: &Path,
+) -> BrowserRun {
     let profile = work.join(format!("profile-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
     std::fs::create_dir_all(&profile).expect("profile dir");
     let out_path = work.join("chromium.stdout");
     let err_path = work.join("chromium.stderr");
     let url = format!(
-        "file://{}",
+        "file://{}{query}",
         page.canonicalize().expect("page exists").display()
     );
     let started = Instant::now();
