@@ -295,7 +295,9 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 /// `chromium-browser` or `google-chrome` on the PATH.
 pub fn find_chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SHAKEDOWN_CHROMIUM") {
-        return Some(PathBuf::from(p));
+        // Set: exactly this binary, or none.
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
     }
     let path = std::env::var_os("PATH")?;
     for dir in std::env::split_paths(&path) {
