@@ -137,3 +137,23 @@ fn a_large_history_gives_a_small_report() {
     // 20k ops: well under a fifth of the 10 MB allowed for 100k.
     assert!(html.len() < 2_000_000, "report is {} bytes", html.len());
 }
+
+#[test]
+fn long_distinct_values_are_cut_so_the_report_stays_small() {
+    let mut history = synthetic_history(20_000, 10, 2);
+    for (i, e) in history.events.iter_mut().enumerate() {
+        if e.process.is_client() {
+            e.value = shakedown_checkers::Value::Str(format!("{i}-{}", "x".repeat(2_000)));
+        }
+    }
+    let verdict = Verdict::valid(20_000);
+    let html = render_html(&ReportInput::new(
+        "long values",
+        &history,
+        &verdict,
+        "register",
+    ))
+    .unwrap();
+    // 40,000 distinct 2 kB values would be 80 MB uncut.
+    assert!(html.len() < 5_000_000, "report is {} bytes", html.len());
+}

@@ -6,7 +6,7 @@ use super::charts;
 use super::escape::{html, json_for_script};
 use super::faults::Faults;
 use super::metrics::SeriesKind;
-use super::timeline::TimelineData;
+use super::timeline::{clip, TimelineData};
 use super::{OpCounts, ReportError, ReportInput};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -19,6 +19,8 @@ const MAIN_JS: &str = include_str!("report.js");
 
 /// Rows of the prefix table shown at once; the rest sit behind a toggle.
 const PREFIX_ROWS_SHOWN: usize = 20;
+/// Model states listed at most.
+const STATES_SHOWN_MAX: usize = 50;
 /// Rows of the prefix table at most (the timeline marks all of them).
 const PREFIX_ROWS_MAX: usize = 2_000;
 
@@ -192,9 +194,9 @@ fn prefix_row(out: &mut String, position: usize, op: &OpSummary) {
         position + 1,
         html(&op.process),
         html(&op.f),
-        html(op.key.as_deref().unwrap_or("")),
-        html(&op.invoke_value),
-        html(&op.value),
+        html(&clip(op.key.clone().unwrap_or_default())),
+        html(&clip(op.invoke_value.clone())),
+        html(&clip(op.value.clone())),
         html(&op.completion)
     );
 }
@@ -234,7 +236,7 @@ fn verdict_section(out: &mut String, input: &ReportInput<'_>, ops: &[Op], axis: 
                 let _ = write!(
                     out,
                     r#"<p>The operation that cannot be linearized: <code class="op" id="cx-op">{}</code> <span class="muted">({}; op #{}, events {}–{})</span> <button type="button" class="show-cx">Show on timeline</button></p>"#,
-                    html(&op_text(op)),
+                    html(&clip(op_text(op))),
                     html(&op_times(ops, axis, op)),
                     op.id,
                     op.invoke_index,
@@ -275,8 +277,15 @@ fn verdict_section(out: &mut String, input: &ReportInput<'_>, ops: &[Op], axis: 
                 out.push_str(
                     "<p>Model states reachable after the prefix:</p><ul class=\"states\">",
                 );
-                for s in &cx.states {
-                    let _ = write!(out, "<li><code>{}</code></li>", html(s));
+                for s in cx.states.iter().take(STATES_SHOWN_MAX) {
+                    let _ = write!(out, "<li><code>{}</code></li>", html(&clip(s.clone())));
+                }
+                if cx.states.len() > STATES_SHOWN_MAX {
+                    let _ = write!(
+                        out,
+                        "<li>… and {} more</li>",
+                        cx.states.len() - STATES_SHOWN_MAX
+                    );
                 }
                 out.push_str("</ul>");
             }
@@ -328,7 +337,7 @@ fn faults_section(out: &mut String, faults: &Faults, axis: &Axis) {
             } else {
                 html(&axis.format(w.end))
             },
-            html(&w.detail)
+            html(&clip(w.detail.clone()))
         );
     }
     for m in &faults.marks {
@@ -337,7 +346,7 @@ fn faults_section(out: &mut String, faults: &Faults, axis: &Axis) {
             r#"<tr><td>{}</td><td>{}</td><td>(instant)</td><td class="v">{}</td></tr>"#,
             html(&m.name),
             html(&axis.format(m.at)),
-            html(&m.detail)
+            html(&clip(m.detail.clone()))
         );
     }
     out.push_str("</tbody></table></section>\n");

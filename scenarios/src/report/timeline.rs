@@ -145,6 +145,44 @@ fn assign_lanes(ops: &[Op], axis: &Axis) -> (BTreeMap<Process, u32>, Vec<String>
     (lane_of, labels)
 }
 
+/// Bytes of interned text a report may carry. Past it, long values are cut
+/// shorter, so a history of long distinct values (growing lists in an
+/// append workload) still gives a report of a few megabytes.
+pub const STRS_BYTES_MAX: usize = 3_000_000;
+
+/// Cuts the longest strings until all together fit in `budget` bytes: finds
+/// the largest per-string length (at least 24 characters) that fits.
+fn fit_to_budget(strs: &mut [String], budget: usize) {
+    let total: usize = strs.iter().map(String::len).sum();
+    if total <= budget {
+        return;
+    }
+    let size_at = |limit: usize| -> usize {
+        strs.iter()
+            .map(|s| {
+                s.char_indices()
+                    .nth(limit)
+                    .map_or(s.len(), |(at, _)| at + '…'.len_utf8())
+            })
+            .sum()
+    };
+    let (mut lo, mut hi) = (24usize, VALUE_CHARS_MAX);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if size_at(mid) <= budget {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    for s in strs.iter_mut() {
+        if s.chars().count() > lo {
+            let cut: String = s.chars().take(lo).collect();
+            *s = format!("{cut}…");
+        }
+    }
+}
+
 /// Cuts a long text to [`VALUE_CHARS_MAX`] characters with a note.
 pub fn clip(text: String) -> String {
     if text.chars().count() <= VALUE_CHARS_MAX {
@@ -239,6 +277,7 @@ impl TimelineData {
                 .collect();
         }
         data.strs = strs.strs;
+        fit_to_budget(&mut data.strs, STRS_BYTES_MAX);
         data
     }
 }
@@ -247,6 +286,17 @@ impl TimelineData {
 mod tests {
     use super::*;
     use shakedown_checkers::{Event, EventType, History};
+
+    #[test]
+    fn long_values_are_cut_to_fit_the_budget() {
+        let mut strs: Vec<String> = (0..1000).map(|i| format!("{i:0>300}")).collect();
+        strs.push("short".into());
+        fit_to_budget(&mut strs, 100_000);
+        let total: usize = strs.iter().map(String::len).sum();
+        assert!(total < 140_000, "{total}");
+        assert_eq!(strs.last().map(String::as_str), Some("short"));
+        assert!(strs[0].ends_with('…') && strs[0].chars().count() <= VALUE_CHARS_MAX);
+    }
 
     #[test]
     fn retired_processes_share_a_lane_and_live_ones_do_not() {
