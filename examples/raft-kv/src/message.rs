@@ -3,7 +3,7 @@
 
 use crate::log::Entry;
 use serde::{Deserialize, Serialize};
-use shakedown_sim::ClientRequest;
+use shakedown_sim::{ClientRequest, RequestId};
 
 /// A message between two nodes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,11 +54,18 @@ pub enum Message {
         /// The `round` of the append answered.
         round: u64,
     },
-    /// A client request passed on to the node believed to lead.
+    /// A client request passed on to the node believed to lead. The node
+    /// the client reached resends it until the leader acknowledges it (a
+    /// resent write takes effect once: entries carry the request id).
     Forward {
         /// The request.
         req: ClientRequest,
         /// How many times it was passed on already.
         hops: u8,
+    },
+    /// The leader got a forwarded request: the sender may stop resending it.
+    ForwardAck {
+        /// The request.
+        id: RequestId,
     },
 }

@@ -22,6 +22,9 @@ use std::time::Duration;
 
 /// A forwarded request is passed on at most this many times.
 const FORWARD_HOPS_MAX: u8 = 2;
+/// The node a client reached resends a forwarded request at most this many
+/// times (every two heartbeats) until the leader acknowledges it.
+const FORWARD_RESENDS_MAX: u8 = 5;
 
 /// What a node currently is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +46,8 @@ pub enum Timer {
     Heartbeat,
     /// The leader checks that a majority answered recently.
     CheckQuorum,
+    /// Resend forwarded requests the leader has not acknowledged.
+    ForwardRetry,
 }
 
 /// What the leader knows about one peer.
@@ -108,6 +113,13 @@ pub struct RaftNode {
     round_started_at: BTreeMap<u64, Timestamp>,
     /// `lease_trusts_clock` only: reads are served locally until then.
     lease_until: Option<Timestamp>,
+    /// Requests proposed and not yet applied here: id -> log index, so a
+    /// resent copy is not proposed twice.
+    in_flight: BTreeMap<RequestId, u64>,
+    /// Requests this node forwarded for its clients, not yet acknowledged
+    /// by a leader, with the number of resends so far.
+    forwarded: BTreeMap<RequestId, (ClientRequest, u8)>,
+    forward_timer: Option<TimerId>,
 }
 
 impl RaftNode {
@@ -136,6 +148,9 @@ impl RaftNode {
             reads_pending: Vec::new(),
             round_started_at: BTreeMap::new(),
             lease_until: None,
+            in_flight: BTreeMap::new(),
+            forwarded: BTreeMap::new(),
+            forward_timer: None,
         }
     }
 
@@ -462,6 +477,9 @@ impl RaftNode {
             };
             let outcome = self.sm.apply(entry.req, &entry.cmd);
             self.applied = index;
+            if let Some(req) = entry.req {
+                self.in_flight.remove(&req);
+            }
             if let Some(req) = self.pending_writes.remove(&index) {
                 if entry.req == Some(req) {
                     ctx.respond(req, outcome.response());
@@ -511,6 +529,15 @@ impl RaftNode {
         if self.role != Role::Leader {
             match self.leader {
                 Some(leader) if leader != ctx.id() && hops < FORWARD_HOPS_MAX => {
+                    if hops == 0 {
+                        // Messages get lost: keep it, to resend until the
+                        // leader acknowledges it.
+                        self.forwarded.insert(req.id, (req.clone(), 0));
+                        if self.forward_timer.is_none() {
+                            let every = Duration::from_millis(2 * self.config.heartbeat_ms);
+                            self.forward_timer = Some(ctx.set_timer(every, Timer::ForwardRetry));
+                        }
+                    }
                     ctx.send(
                         leader,
                         Message::Forward {
@@ -531,6 +558,12 @@ impl RaftNode {
         if let Some(done) = self.sm.applied(req.id) {
             ctx.respond(req.id, done.response());
             return;
+        }
+        if let Some(&index) = self.in_flight.get(&req.id) {
+            if self.log.get(index).is_some_and(|e| e.req == Some(req.id)) {
+                // A resent copy of a request already in the log.
+                return;
+            }
         }
         let cmd = match op {
             Op::Read(key) => match self.config.read_path {
@@ -554,7 +587,43 @@ impl RaftNode {
         };
         let index = self.log.last_index() + 1;
         self.pending_writes.insert(index, req.id);
+        self.in_flight.insert(req.id, index);
         self.propose(ctx, entry);
+    }
+
+    /// Resends unacknowledged forwarded requests to the leader (or handles
+    /// them, if this node now leads). Never answers `fail`: a copy may have
+    /// been proposed already.
+    fn resend_forwarded(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let mut forwarded = std::mem::take(&mut self.forwarded);
+        forwarded.retain(|_, (_, resends)| {
+            *resends += 1;
+            *resends <= FORWARD_RESENDS_MAX
+        });
+        match self.leader {
+            _ if self.role == Role::Leader => {
+                for (_, (req, _)) in forwarded {
+                    self.handle_request(ctx, req, 1);
+                }
+            }
+            Some(leader) if leader != ctx.id() => {
+                for (req, _) in forwarded.values() {
+                    ctx.send(
+                        leader,
+                        Message::Forward {
+                            req: req.clone(),
+                            hops: 1,
+                        },
+                    );
+                }
+                self.forwarded = forwarded;
+            }
+            _ => self.forwarded = forwarded,
+        }
+        if !self.forwarded.is_empty() {
+            let every = Duration::from_millis(2 * self.config.heartbeat_ms);
+            self.forward_timer = Some(ctx.set_timer(every, Timer::ForwardRetry));
+        }
     }
 
     // ----- messages --------------------------------------------------------
@@ -779,7 +848,15 @@ impl Node for RaftNode {
                 index,
                 round,
             } => self.on_append_reply(ctx, from, term, success, index, round),
-            Message::Forward { req, hops } => self.handle_request(ctx, req, hops),
+            Message::Forward { req, hops } => {
+                if self.role == Role::Leader {
+                    ctx.send(from, Message::ForwardAck { id: req.id });
+                }
+                self.handle_request(ctx, req, hops)
+            }
+            Message::ForwardAck { id } => {
+                self.forwarded.remove(&id);
+            }
         }
     }
 
@@ -801,6 +878,13 @@ impl Node for RaftNode {
                 let heartbeat = Duration::from_millis(self.config.heartbeat_ms);
                 self.heartbeat_timer = Some(ctx.set_timer(heartbeat, Timer::Heartbeat));
                 self.broadcast_round(ctx, true);
+            }
+            Timer::ForwardRetry => {
+                if self.forward_timer != Some(id) {
+                    return;
+                }
+                self.forward_timer = None;
+                self.resend_forwarded(ctx);
             }
             Timer::CheckQuorum => {
                 if self.quorum_timer != Some(id) || self.role != Role::Leader {

@@ -36,6 +36,7 @@ struct Net {
     election: Vec<Option<TimerId>>,
     heartbeat: Vec<Option<TimerId>>,
     quorum: Vec<Option<TimerId>>,
+    retry: Vec<Option<TimerId>>,
     queue: VecDeque<(NodeId, NodeId, Message)>,
     responses: Vec<(RequestId, ClientResponse)>,
     config: RaftKvConfig,
@@ -52,6 +53,7 @@ impl Net {
             election: vec![None; n],
             heartbeat: vec![None; n],
             quorum: vec![None; n],
+            retry: vec![None; n],
             queue: VecDeque::new(),
             responses: Vec::new(),
             config,
@@ -84,6 +86,14 @@ impl Net {
         {
             self.quorum[i] = Some(*id);
         }
+        if let Some((id, _, _)) = fx
+            .timers_set
+            .iter()
+            .rev()
+            .find(|(_, _, t)| *t == Timer::ForwardRetry)
+        {
+            self.retry[i] = Some(*id);
+        }
         let from = NodeId::from_index(i);
         for (to, msg) in fx.sends {
             self.queue.push_back((from, to, msg));
@@ -107,6 +117,23 @@ impl Net {
         let id = self.quorum[i].expect("check-quorum timer set");
         let fx = self.nodes[i].timer(id, Timer::CheckQuorum);
         self.absorb(i, fx);
+    }
+
+    fn fire_retry(&mut self, i: usize) {
+        let id = self.retry[i].expect("resend timer set");
+        let fx = self.nodes[i].timer(id, Timer::ForwardRetry);
+        self.absorb(i, fx);
+    }
+
+    /// Like [`Net::run`], but loses every message `lose` picks.
+    fn run_dropping(&mut self, lose: impl Fn(&Message) -> bool) {
+        while let Some((from, to, msg)) = self.queue.pop_front() {
+            if lose(&msg) || self.cut[from.index()] || self.cut[to.index()] {
+                continue;
+            }
+            let fx = self.nodes[to.index()].message(from, msg);
+            self.absorb(to.index(), fx);
+        }
     }
 
     fn request(&mut self, i: usize, r: ClientRequest) {
@@ -630,4 +657,63 @@ fn a_leader_cut_off_from_the_majority_steps_down() {
     net.fire_check_quorum(0);
     assert_eq!(net.nodes[0].node.role(), Role::Follower);
     assert!(net.nodes[0].node.roles().is_empty());
+}
+
+#[test]
+fn a_lost_forward_is_resent_until_the_leader_acknowledges_it() {
+    let mut net = Net::new(3, RaftKvConfig::default());
+    net.elect(0);
+    net.request(1, req(1, "write", 5.into()));
+    // The forward is lost on the way.
+    let lost = net.queue.pop_back();
+    assert!(
+        matches!(lost, Some((_, _, Message::Forward { .. }))),
+        "{lost:?}"
+    );
+    net.run();
+    assert_eq!(net.response(1), None);
+    // A second forwarded request shares the one resend timer.
+    net.request(1, req(2, "read", Value::Nil));
+    let first_timer = net.retry[1];
+    net.run();
+    assert_eq!(net.response(2), Some(&ClientResponse::ok(Value::Nil)));
+    assert_eq!(net.retry[1], first_timer, "one resend timer at a time");
+    // n1's resend timer fires: it forwards request 1 again (request 2 was
+    // acknowledged); the leader acknowledges and answers.
+    net.fire_retry(1);
+    assert_eq!(
+        net.queue.len(),
+        1,
+        "only the unacknowledged request is resent"
+    );
+    net.run();
+    assert_eq!(net.response(1), Some(&ClientResponse::ok(5)));
+    // All acknowledged: the next tick resends nothing and sets no timer.
+    let id = net.retry[1].expect("re-armed while something was pending");
+    let fx = net.nodes[1].timer(id, Timer::ForwardRetry);
+    assert!(fx.sends.is_empty() && fx.timers_set.is_empty(), "{fx:?}");
+}
+
+#[test]
+fn a_resent_write_takes_effect_once() {
+    let mut net = Net::new(3, RaftKvConfig::default());
+    net.elect(0);
+    net.request(1, req(1, "write", 5.into()));
+    // The leader's acknowledgement is lost, so n1 resends while the first
+    // copy is still in flight, and again after it was applied.
+    net.run_dropping(|m| matches!(m, Message::ForwardAck { .. }));
+    net.request(0, req(2, "write", 6.into()));
+    net.run();
+    net.fire_retry(1);
+    net.run();
+    net.fire_heartbeat(0);
+    net.run();
+    assert_eq!(net.response(1), Some(&ClientResponse::ok(5)));
+    assert_eq!(net.nodes[0].node.local_value(&None), Value::Int(6));
+    assert_eq!(net.nodes[1].node.local_value(&None), Value::Int(6));
+    assert_eq!(
+        net.nodes[0].node.log().last_index(),
+        3,
+        "no-op and two writes"
+    );
 }
