@@ -48,8 +48,14 @@ enum YScale {
 
 impl YScale {
     fn linear(max: f64) -> Self {
+        // An all-zero series still gets a readable 0..1 axis.
+        let max = if max > 0.0 && max.is_finite() {
+            max
+        } else {
+            1.0
+        };
         YScale::Linear {
-            max: nice_ceiling(max.max(1e-9)),
+            max: nice_ceiling(max),
         }
     }
 
