@@ -230,8 +230,19 @@ impl Registry {
     }
 }
 
-/// The example crates' models, once they are built.
-fn register_examples(_registry: &mut Registry) {}
+/// The example crates' models.
+fn register_examples(registry: &mut Registry) {
+    registry.register(
+        "raft-kv",
+        "a replicated KV on Raft in the manner of etcd (bug switches: stale_reads, no_sync, lease_trusts_clock)",
+        shakedown_raft_kv::RaftKv::new,
+    );
+    registry.register(
+        "dynamo",
+        "a leaderless Dynamo/Cassandra-style store: ring, N/R/W, sloppy quorum, hinted handoff, LWW",
+        shakedown_dynamo::Dynamo::new,
+    );
+}
 
 /// Settings of the built-in `register` model.
 #[derive(Debug, Deserialize)]

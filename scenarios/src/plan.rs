@@ -32,20 +32,18 @@ pub fn faults(scenario: &Scenario, seed: u64) -> Result<Faults, String> {
     let timeline = scenario.timeline();
     match &f.generate {
         Some(config) => {
-            let generated = shakedown_nemesis::generate(
+            // Generated faults that would clash with the timeline are left out.
+            let generated = shakedown_nemesis::generate_around(
                 config.get_ref(),
+                &timeline,
                 scenario.nodes(),
                 faults_until(scenario),
                 seed,
             )
             .map_err(|e| format!("[faults.generate]: {e}"))?;
             Ok(Faults {
-                schedule: timeline.merged(&generated.schedule),
-                quiet_at: generated.quiet_until.max(
-                    timeline
-                        .last_time()
-                        .saturating_add(config.get_ref().recovery),
-                ),
+                schedule: generated.schedule,
+                quiet_at: generated.quiet_until,
             })
         }
         None => {

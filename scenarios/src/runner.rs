@@ -11,7 +11,7 @@
 use crate::artifacts::{write_run_dir, RunArtifacts, Timings, WrittenRun};
 use crate::models::{Registry, RunError};
 use crate::plan;
-use crate::report::{Metrics as ReportMetrics, Series};
+use crate::report::Metrics as ReportMetrics;
 use crate::scenario::{Expect, Scenario};
 use crate::seeds::{format_seed, SeedSet};
 use rayon::prelude::*;
@@ -145,50 +145,7 @@ pub fn run_dir(out_dir: &Path, scenario: &Scenario, seed: u64) -> PathBuf {
 
 /// The simulator's metrics as the report draws them.
 pub fn report_metrics(record: &RunRecord) -> ReportMetrics {
-    let m = &record.metrics;
-    let mut series = Vec::new();
-    type Get = fn(&shakedown_sim::NodeCounters) -> u64;
-    let counters: [(&str, Get); 4] = [
-        ("sent", |c| c.sent),
-        ("delivered", |c| c.delivered),
-        ("dropped", |c| c.dropped),
-        ("duplicated", |c| c.duplicated),
-    ];
-    for (name, get) in counters {
-        for (i, node) in m.node_names.iter().enumerate() {
-            series.push(Series::counter(
-                name,
-                node.clone(),
-                m.samples
-                    .iter()
-                    .filter_map(|s| s.nodes.get(i).map(|c| (s.time_ns, get(c) as f64))),
-            ));
-        }
-    }
-    let mut gauges = std::collections::BTreeSet::new();
-    for s in &m.samples {
-        for g in &s.gauges {
-            gauges.extend(g.keys().cloned());
-        }
-    }
-    for name in gauges {
-        for (i, node) in m.node_names.iter().enumerate() {
-            let points: Vec<(i64, f64)> = m
-                .samples
-                .iter()
-                .filter_map(|s| {
-                    s.gauges
-                        .get(i)
-                        .and_then(|g| g.get(&name))
-                        .map(|v| (s.time_ns, *v))
-                })
-                .collect();
-            if !points.is_empty() {
-                series.push(Series::gauge(name.clone(), node.clone(), points));
-            }
-        }
-    }
-    ReportMetrics::new(series)
+    ReportMetrics::from(&record.metrics)
 }
 
 fn ms(d: Duration) -> u64 {

@@ -66,6 +66,7 @@ fn list_scenarios(registry: &Registry, dir: &std::path::Path) -> u8 {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "Cargo.toml"))
         .collect();
     paths.sort();
     let mut code = EXIT_VALID;
