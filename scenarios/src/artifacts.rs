@@ -427,8 +427,12 @@ pub fn write_run_dir(dir: &Path, run: &RunArtifacts<'_>) -> Result<WrittenRun, A
     )?;
     let metrics_json = match run.metrics {
         Some(m) => {
+            // Compact: a long run has hundreds of thousands of points.
             let path = dir.join(METRICS_JSON);
-            let text = to_json(&path, m)?;
+            let text = serde_json::to_string(m).map_err(|e| ArtifactError::Invalid {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
             Some(write_file(path, text.as_bytes())?)
         }
         None => None,

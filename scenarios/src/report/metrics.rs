@@ -20,12 +20,39 @@ pub enum SeriesKind {
 }
 
 /// One point of a series: simulated time in nanoseconds and the value then.
+///
+/// Written in JSON as a pair `[t_ns, value]` to keep `metrics.json` small;
+/// an object `{"t_ns": .., "value": ..}` is read too.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(into = "PointJson", from = "PointJson")]
 pub struct Point {
     /// Time in nanoseconds, on the same clock as the history's `:time`.
     pub t_ns: i64,
     /// The value at that time.
     pub value: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum PointJson {
+    Pair(i64, f64),
+    Object { t_ns: i64, value: f64 },
+}
+
+impl From<Point> for PointJson {
+    fn from(p: Point) -> Self {
+        PointJson::Pair(p.t_ns, p.value)
+    }
+}
+
+impl From<PointJson> for Point {
+    fn from(p: PointJson) -> Self {
+        match p {
+            PointJson::Pair(t_ns, value) | PointJson::Object { t_ns, value } => {
+                Point { t_ns, value }
+            }
+        }
+    }
 }
 
 /// A named time series for one node or label.
@@ -178,6 +205,17 @@ impl From<&shakedown_sim::Metrics> for Metrics {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn points_are_pairs_in_json_and_objects_are_read_too() {
+        let s = Series::gauge("g", "n1", [(5, 1.5)]);
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains("[[5,1.5]]"), "{json}");
+        let back: Series = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        let obj = json.replace("[[5,1.5]]", r#"[{"t_ns":5,"value":1.5}]"#);
+        assert_eq!(serde_json::from_str::<Series>(&obj).unwrap(), s);
+    }
 
     #[test]
     fn simulator_samples_become_counters_and_gauges() {
