@@ -11,13 +11,13 @@
 //! escaping could not run. Every value from a history is escaped
 //! ([`escape`]).
 
-pub mod axis;
-pub mod charts;
+mod axis;
+mod charts;
 pub mod escape;
-pub mod faults;
+mod faults;
 pub mod metrics;
 mod page;
-pub mod timeline;
+mod timeline;
 
 pub use metrics::{Metrics, Point, Series, SeriesKind};
 
