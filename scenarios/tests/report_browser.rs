@@ -179,3 +179,32 @@ fn hovering_shows_op_details_as_text_and_the_counterexample_button_zooms() {
         "zoomed view {view} should be narrower than the whole run"
     );
 }
+
+#[test]
+fn a_kv_counterexample_can_narrow_the_timeline_to_its_key() {
+    let Some(chromium) = browser_or_skip("kv_key_filter") else {
+        return;
+    };
+    let (path, history) = reference_history("kv-c01-bad.edn");
+    let verdict = check(&history, "kv", Value::Nil);
+    assert_eq!(verdict.outcome, Outcome::Invalid);
+    let key = verdict
+        .counterexample
+        .as_ref()
+        .and_then(|c| c.key.clone())
+        .expect("a kv counterexample names its key");
+    let dir = scratch_dir("browser-kv");
+    let page = dir.join("report.html");
+    write_check_report(&page, &path, &history, &verdict, "kv").unwrap();
+    let dom = run_chromium_query(&chromium, &page, "?selftest", &["--dump-dom".into()], &dir);
+    assert_clean_page(&dom.stdout, &dom.stderr);
+    let tip = html_attribute(&dom.stdout, "data-selftest-tip").unwrap_or_default();
+    assert!(tip.contains("key: "), "tooltip: {tip:?}");
+    // The page's key is EDN; the counterexample's may be written either way.
+    let shown =
+        html_attribute(&dom.stdout, "data-selftest-key").expect("the key filter was offered");
+    assert!(
+        shown.trim_matches('"') == key.trim_matches('"') || shown.contains(key.trim_matches('"')),
+        "filter {shown:?} vs key {key:?}"
+    );
+}

@@ -307,10 +307,10 @@ fn timeline_section(out: &mut String, timeline_json: &str, has_cx: bool) {
 <div class="controls"><button type="button" id="zoom-out">Zoom out</button><button type="button" id="zoom-reset">Reset</button>"#,
     );
     if has_cx {
-        out.push_str(r#"<button type="button" class="show-cx">Show counterexample</button>"#);
+        out.push_str(r#"<button type="button" class="show-cx">Show counterexample</button><label hidden><input type="checkbox" id="only-cx-key"> only key <code id="cx-key-name"></code> (the counterexample's)</label>"#);
     }
     out.push_str(
-        r#"<span class="muted">Drag across the timeline to zoom; double-click to reset; hover an op for its details.</span><span class="range" id="tl-range"></span></div>
+        r#"<span class="muted">Drag across the timeline to zoom; double-click to reset; hover an op for its details. One lane per client process; a process retired after an info op hands its lane to the next (<code>p +n</code>).</span><span class="range" id="tl-range"></span></div>
 <div class="tl-wrap"><canvas id="tl" height="60"></canvas><div id="tip" class="tip" hidden></div></div>
 <noscript><p class="warning">The timeline is drawn by the page's script; the tables and charts below need none.</p></noscript>
 <script type="application/json" id="timeline-data">"#,

@@ -15,6 +15,10 @@
   var LABEL_W = 76, STRIP_H = 30, AXIS_H = 24;
   var laneH = Math.max(2, Math.min(18, Math.floor(12000 / Math.max(1, nLanes))));
   var view = { lo: 0, hi: D.end };
+  // The key the counterexample is about (index into D.strs), and whether
+  // the timeline shows only that key's ops (-1: all keys).
+  var cxKey = (D.cx_op !== null && D.cx_op !== undefined) ? D.key[D.cx_op] : -1;
+  var keyFilter = -1;
   var drag = null;
   var width = 0;
 
@@ -103,16 +107,23 @@
     }
     // ops
     var pad = laneH >= 6 ? 1 : 0;
-    for (var k = 0; k < 3; k++) {
-      ctx.fillStyle = STYLE[k];
-      for (var i = 0; i < n; i++) {
-        if (D.kind[i] !== k) continue;
-        var s = D.start[i], e = opEnd(i);
-        if (e < view.lo || s > view.hi) continue;
-        var a = X(s), b = X(e);
-        ctx.fillRect(a, STRIP_H + D.lane[i] * laneH + pad, Math.max(1, b - a), laneH - 2 * pad);
+    for (var pass = 0; pass < 2; pass++) {
+      // With a key filter on, other keys' ops are drawn faintly first.
+      if (pass === 0 && keyFilter < 0) continue;
+      ctx.globalAlpha = pass === 0 ? 0.12 : 1;
+      for (var k = 0; k < 3; k++) {
+        ctx.fillStyle = STYLE[k];
+        for (var i = 0; i < n; i++) {
+          if (D.kind[i] !== k) continue;
+          if (keyFilter >= 0 && (D.key[i] === keyFilter) !== (pass === 1)) continue;
+          var s = D.start[i], e = opEnd(i);
+          if (e < view.lo || s > view.hi) continue;
+          var a = X(s), b = X(e);
+          ctx.fillRect(a, STRIP_H + D.lane[i] * laneH + pad, Math.max(1, b - a), laneH - 2 * pad);
+        }
       }
     }
+    ctx.globalAlpha = 1;
     // Fault edges over the ops, so windows stay visible in a dense history.
     ctx.lineWidth = 1.5;
     for (var fe = 0; fe < D.faults.length; fe++) {
@@ -261,6 +272,14 @@
   document.getElementById('zoom-reset').addEventListener('click', function () { zoomTo(0, D.end); });
   var cxButtons = document.querySelectorAll('.show-cx');
   for (var b = 0; b < cxButtons.length; b++) cxButtons[b].addEventListener('click', showCounterexample);
+  var keyBox = document.getElementById('only-cx-key');
+  if (keyBox) {
+    if (cxKey >= 0) {
+      keyBox.parentNode.hidden = false;
+      document.getElementById('cx-key-name').textContent = D.strs[cxKey];
+      keyBox.addEventListener('change', function () { keyFilter = keyBox.checked ? cxKey : -1; draw(); });
+    }
+  }
   window.addEventListener('resize', draw);
 
   draw();
@@ -293,6 +312,10 @@
     if (button) {
       button.click();
       root.setAttribute('data-selftest-view', Math.round(view.lo) + '..' + Math.round(view.hi));
+    }
+    if (keyBox && !keyBox.parentNode.hidden) {
+      keyBox.click();
+      root.setAttribute('data-selftest-key', keyFilter >= 0 ? D.strs[keyFilter] : '');
     }
   }
   if (t0 || t0 === 0) root.setAttribute('data-render-ms', String(Math.round(performance.now() - t0)));
