@@ -45,6 +45,8 @@ struct OpenOp {
 struct Slot {
     process: i64,
     open: Option<OpenOp>,
+    /// When the open (or last) op was invoked.
+    invoked_ns: i64,
 }
 
 /// Every client of a run. See the [module docs](self).
@@ -77,6 +79,7 @@ impl Clients {
                 .map(|c| Slot {
                     process: c as i64,
                     open: None,
+                    invoked_ns: 0,
                 })
                 .collect(),
             inbox: BTreeMap::new(),
@@ -246,6 +249,7 @@ impl Clients {
         world.record(event);
         let node = NodeId::from_index(process.rem_euclid(self.nodes as i64) as usize);
         tracing::debug!(sim_ns = now, process, node = %node, f = %f, "invoke");
+        self.slots[c].invoked_ns = now;
         self.slots[c].open = Some(OpenOp {
             f: f.clone(),
             key: key.clone(),
@@ -295,7 +299,15 @@ impl Clients {
         if kind == EventType::Info {
             self.slots[c].process += self.count as i64;
         }
-        let at = now.saturating_add(self.pause_ns());
+        // Rate pacing spaces invocations, not the gaps between ops, so
+        // the rate holds whatever the op latency (up to the latency).
+        let at = match self.workload.pacing {
+            Pacing::ClosedLoop => now,
+            Pacing::Rate { .. } => self.slots[c]
+                .invoked_ns
+                .saturating_add(self.pause_ns())
+                .max(now),
+        };
         self.schedule(world, at, Timer::Issue(c));
     }
 }

@@ -61,8 +61,9 @@ pub enum Pacing {
     /// Each client issues its next op as soon as the previous completes.
     ClosedLoop,
     /// About `ops_per_s` ops per simulated second over all clients: each
-    /// client waits `U[0, 2 * clients / ops_per_s]` between ops (Jepsen's
-    /// stagger). Still at most one op in flight per client.
+    /// client invokes its next op `U[0, 2 * clients / ops_per_s]` after its
+    /// previous invocation (Jepsen's stagger), or when that op completes if
+    /// later: at most one op in flight per client.
     Rate {
         /// Target rate over all clients.
         ops_per_s: f64,
