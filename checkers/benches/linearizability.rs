@@ -191,7 +191,7 @@ fn etcd_like(seed: u64) -> History {
             ),
         },
         |rng, open| match open.f {
-            "read" if rng.random_bool(0.01) => (true, previous.clone()),
+            "read" if rng.random_bool(0.03) => (true, previous.clone()),
             "read" => (true, register.clone()),
             "write" => {
                 previous = std::mem::replace(&mut register, open.value.clone());
@@ -390,27 +390,34 @@ fn main() {
         }
     }
 
-    if wants("register") {
+    if wants("register-fast") || wants("register-search") {
         let h = big_register(11, 100_000, true);
+        let ops = h.client_ops().map_or(0, |o| o.len());
+        if wants("register-fast") {
+            let m = measure(&h, &Register::new(Value::Nil));
+            println!(
+                "register-fast: 10 clients, {ops} ops, unique writes, exact fast path: {:?} in {}, peak heap {}",
+                m.outcome,
+                ms(m.elapsed),
+                mb(m.peak_bytes)
+            );
+        }
+        if wants("register-search") {
+            let m = measure(&h, &GeneralSearchOnly(Register::new(Value::Nil)));
+            println!(
+                "register-search: the same history, general search: {:?} in {}, peak heap {}",
+                m.outcome,
+                ms(m.elapsed),
+                mb(m.peak_bytes)
+            );
+        }
+    }
+    if wants("register-values") {
+        let h = big_register(12, 100_000, false);
         let ops = h.client_ops().map_or(0, |o| o.len());
         let m = measure(&h, &Register::new(Value::Nil));
         println!(
-            "register, 10 clients, {ops} ops, unique writes (exact fast path): {:?} in {}, peak heap {}",
-            m.outcome,
-            ms(m.elapsed),
-            mb(m.peak_bytes)
-        );
-        let m = measure(&h, &GeneralSearchOnly(Register::new(Value::Nil)));
-        println!(
-            "register, 10 clients, {ops} ops, unique writes (general search): {:?} in {}, peak heap {}",
-            m.outcome,
-            ms(m.elapsed),
-            mb(m.peak_bytes)
-        );
-        let h = big_register(12, 100_000, false);
-        let m = measure(&h, &Register::new(Value::Nil));
-        println!(
-            "register, 10 clients, {ops} ops, values 0-9 (general search): {:?} in {}, peak heap {}",
+            "register-values: 10 clients, {ops} ops, values 0-9, general search: {:?} in {}, peak heap {}",
             m.outcome,
             ms(m.elapsed),
             mb(m.peak_bytes)

@@ -8,7 +8,7 @@ use crate::unique::{self, FastResult};
 use crate::value::Value;
 use crate::verdict::{Budget, Counterexample, OpSummary, Verdict};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -131,6 +131,10 @@ fn prepare<M: Model>(
     ops: &[Op],
 ) -> Result<Vec<(Option<Value>, Vec<PartOp<M::Op>>)>, CheckError> {
     let mut parts: BTreeMap<Option<Value>, Vec<PartOp<M::Op>>> = BTreeMap::new();
+    // The latest info op seen with the same f, key and value, per part: its
+    // position in the part.
+    #[allow(clippy::type_complexity)]
+    let mut twins: HashMap<(Option<Value>, &str, Option<&Value>, &Value), u32> = HashMap::new();
     for (i, op) in ops.iter().enumerate() {
         if op.completion == Completion::Fail {
             continue;
@@ -149,8 +153,24 @@ fn prepare<M: Model>(
             } else {
                 op.complete_index.unwrap_or(usize::MAX) as u32
             },
+            twin_before: search::NO_TWIN,
         };
-        parts.entry(model.partition(op)).or_default().push(part_op);
+        let part_key = model.partition(op);
+        let mut part_op = part_op;
+        if info {
+            // Ops are in invocation order, so the earlier twin comes first.
+            let at = parts.get(&part_key).map_or(0, Vec::len) as u32;
+            let twin = (
+                part_key.clone(),
+                op.f.as_str(),
+                op.key.as_ref(),
+                &op.invoke_value,
+            );
+            if let Some(before) = twins.insert(twin, at) {
+                part_op.twin_before = before;
+            }
+        }
+        parts.entry(part_key).or_default().push(part_op);
     }
     Ok(parts.into_iter().collect())
 }

@@ -241,7 +241,7 @@ impl History {
     /// Jepsen's nemesis logs `info` events without invocations; a named
     /// process never causes a pairing error.
     pub fn client_ops(&self) -> Result<Vec<Op>, PairingError> {
-        let mut ops: Vec<Op> = Vec::new();
+        let mut ops: Vec<Op> = Vec::with_capacity(self.events.len() / 2 + 1);
         // process -> index into `ops` of its open invocation
         let mut open: BTreeMap<&Process, usize> = BTreeMap::new();
         for (index, e) in self.events.iter().enumerate() {

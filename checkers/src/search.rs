@@ -38,7 +38,19 @@ pub(crate) struct PartOp<O> {
     pub inv: u32,
     /// Position of the completion (event index); `u32::MAX` for info ops.
     pub ret: u32,
+    /// For an info op: the part-op index of the previous info op with the
+    /// same `f`, key and value (its *twin*), or [`NO_TWIN`].
+    ///
+    /// Twins are interchangeable: each has the same effect on every state
+    /// and no completion to respect, so any linearization that uses the
+    /// later twin can use the earlier one in its place. The search
+    /// therefore linearizes a twin only after the twin before it, which
+    /// removes a factor of k! from groups of k identical timed-out ops.
+    pub twin_before: u32,
 }
+
+/// [`PartOp::twin_before`] when there is no earlier twin.
+pub(crate) const NO_TWIN: u32 = u32::MAX;
 
 /// What stopped a search, shared by the parts checked in parallel.
 pub(crate) struct Limits<'a> {
@@ -221,6 +233,7 @@ pub(crate) fn search<M: Model>(
     // (call entry lifted, state before it)
     let mut stack: Vec<(u32, u32)> = Vec::new();
     let mut required = ops.iter().filter(|o| !o.info).count();
+    let mut linearized = vec![false; n];
     let state_bytes = (2 * std::mem::size_of::<M::State>() + 24) as u64;
     let mut pending_bytes: u64 = 0;
     let mut ticks: u32 = 0;
@@ -278,6 +291,11 @@ pub(crate) fn search<M: Model>(
         if e & 1 == 0 {
             // A call: try to linearize this op now.
             let i = e / 2;
+            let twin = ops[i].twin_before;
+            if twin != NO_TWIN && !linearized[twin as usize] {
+                entry = next[e];
+                continue;
+            }
             if let Some(next_state) = model.step(&states.all[state as usize], &ops[i].prepared) {
                 let (next_id, is_new) = states.intern(next_state);
                 if is_new {
@@ -295,6 +313,7 @@ pub(crate) fn search<M: Model>(
                     state = next_id;
                     fp = next_fp;
                     lift(&mut next, &mut prev, entry, !ops[i].info);
+                    linearized[i] = true;
                     if !ops[i].info {
                         required -= 1;
                     }
@@ -331,6 +350,7 @@ pub(crate) fn search<M: Model>(
             };
             let i = (call / 2) as usize;
             unlift(&mut next, &mut prev, call, !ops[i].info);
+            linearized[i] = false;
             if !ops[i].info {
                 required += 1;
             }

@@ -751,3 +751,50 @@ fn nemesis_ops_are_skipped() {
         Outcome::Valid
     );
 }
+
+#[test]
+fn identical_info_writes_can_each_take_effect() {
+    // Two timed-out writes of 1: the reads 1, 0, 1 need both, in turn.
+    let text = |twins: usize| {
+        let mut t = String::new();
+        for p in 0..twins {
+            t.push_str(&format!(
+                "{{:process {p}, :type :invoke, :f :write, :value 1}}\n"
+            ));
+        }
+        let mut p = 10;
+        for (f, v) in [("read", 1), ("write", 0), ("read", 0), ("read", 1)] {
+            let invoked = if f == "read" {
+                "nil".to_owned()
+            } else {
+                v.to_string()
+            };
+            t.push_str(&format!(
+                "{{:process {p}, :type :invoke, :f :{f}, :value {invoked}}}\n"
+            ));
+            t.push_str(&format!(
+                "{{:process {p}, :type :ok, :f :{f}, :value {v}}}\n"
+            ));
+            p += 1;
+        }
+        for p in 0..twins {
+            t.push_str(&format!(
+                "{{:process {p}, :type :info, :f :write, :value 1}}\n"
+            ));
+        }
+        edn::parse_history(&t).unwrap()
+    };
+    let model = CasRegister::new(Value::Nil);
+    assert_eq!(
+        check(&text(2), &model, Budget::default()).outcome,
+        Outcome::Valid
+    );
+    assert_eq!(
+        check(&text(3), &model, Budget::default()).outcome,
+        Outcome::Valid
+    );
+    assert_eq!(
+        check(&text(1), &model, Budget::default()).outcome,
+        Outcome::Invalid
+    );
+}
