@@ -200,7 +200,7 @@
   function describe(i) {
     var kinds = ['ok', 'fail', 'info'];
     var lines = [
-      'process ' + D.lanes[D.lane[i]] + ' · ' + D.strs[D.f[i]] + ' → ' + kinds[D.kind[i]],
+      'process ' + D.strs[D.proc[i]] + ' · ' + D.strs[D.f[i]] + ' → ' + kinds[D.kind[i]],
     ];
     if (D.key[i] >= 0) lines.push('key: ' + D.strs[D.key[i]]);
     lines.push('invoked with: ' + D.strs[D.inv[i]]);
@@ -216,9 +216,11 @@
   function showTip(text, ev) {
     tip.textContent = text;
     tip.hidden = false;
-    var wrap = canvas.parentNode.getBoundingClientRect();
-    var x = ev.clientX - wrap.left + 14, y = ev.clientY - wrap.top + canvas.parentNode.scrollTop + 14;
-    if (x + 340 > wrap.width) x = Math.max(0, x - 360);
+    // Fixed to the viewport, so the timeline's scroll box never clips it.
+    var x = ev.clientX + 14, y = ev.clientY + 14;
+    var w = tip.offsetWidth, h = tip.offsetHeight;
+    if (x + w > window.innerWidth - 4) x = Math.max(4, ev.clientX - w - 14);
+    if (y + h > window.innerHeight - 4) y = Math.max(4, ev.clientY - h - 14);
     tip.style.left = x + 'px';
     tip.style.top = y + 'px';
   }
@@ -308,12 +310,14 @@
       }));
       root.setAttribute('data-selftest-tip', tip.hidden ? '' : tip.textContent);
     }
-    var button = document.querySelector('.show-cx');
+    // `?selftest=hover` stops here, leaving the tooltip up for a screenshot.
+    var hoverOnly = /[?&]selftest=hover\b/.test(window.location.search);
+    var button = hoverOnly ? null : document.querySelector('.show-cx');
     if (button) {
       button.click();
       root.setAttribute('data-selftest-view', Math.round(view.lo) + '..' + Math.round(view.hi));
     }
-    if (keyBox && !keyBox.parentNode.hidden) {
+    if (!hoverOnly && keyBox && !keyBox.parentNode.hidden) {
       keyBox.click();
       root.setAttribute('data-selftest-key', keyFilter >= 0 ? D.strs[keyFilter] : '');
     }

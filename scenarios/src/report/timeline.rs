@@ -35,6 +35,8 @@ pub struct TimelineData {
     pub strs: Vec<String>,
     /// Per op: lane index.
     pub lane: Vec<u32>,
+    /// Per op: the process, index into `strs` (a lane may hold several).
+    pub proc: Vec<u32>,
     /// Per op: invocation position on the axis.
     pub start: Vec<i64>,
     /// Per op: completion minus invocation, or -1 if it never completed.
@@ -211,6 +213,7 @@ impl TimelineData {
             lanes: lane_labels,
             strs: Vec::new(),
             lane: Vec::with_capacity(n),
+            proc: Vec::with_capacity(n),
             start: Vec::with_capacity(n),
             dur: Vec::with_capacity(n),
             kind: Vec::with_capacity(n),
@@ -246,6 +249,7 @@ impl TimelineData {
                 None => -1,
             };
             data.lane.push(lanes_by_process[&op.process]);
+            data.proc.push(strs.intern(op.process.to_string()));
             data.start.push(start);
             data.dur.push(dur);
             data.kind.push(match op.completion {
