@@ -99,11 +99,39 @@ pub fn run_scenario_with(path: impl AsRef<Path>, registry: &Registry) -> Sweep {
     }
 }
 
+/// [`run_scenario`] over the first `count` seeds of the file's sweep
+/// (unless `SHAKEDOWN_SEED(S)` says otherwise): a quick default test of a
+/// scenario whose full sweep runs elsewhere (an ignored test, CI shards).
+pub fn run_scenario_prefix(path: impl AsRef<Path>, count: u64) -> Sweep {
+    let registry = Registry::builtin();
+    let result = (|| {
+        let path = find_file(path);
+        let scenario = Scenario::load(&path, &registry).map_err(|e| e.to_string())?;
+        let all = scenario.seeds();
+        let prefix = SeedSet::List(
+            (0..count.min(all.len()))
+                .filter_map(|i| all.get(i))
+                .collect(),
+        );
+        try_run_with_seeds(&scenario, &registry, Some(prefix))
+    })();
+    result.unwrap_or_else(|message| panic!("{message}"))
+}
+
 /// [`run_scenario_with`] without the panic: the failure message instead.
 pub fn try_run_scenario(path: impl AsRef<Path>, registry: &Registry) -> Result<Sweep, String> {
     let path = find_file(path);
     let scenario = Scenario::load(&path, registry).map_err(|e| e.to_string())?;
-    let seeds = seeds_from_env()?;
+    try_run_with_seeds(&scenario, registry, None)
+}
+
+fn try_run_with_seeds(
+    scenario: &Scenario,
+    registry: &Registry,
+    default: Option<SeedSet>,
+) -> Result<Sweep, String> {
+    let scenario = scenario.clone();
+    let seeds = seeds_from_env()?.or(default);
     let options = SweepOptions {
         seeds,
         keep_going: false,

@@ -1,0 +1,58 @@
+//! The scenario files shipped under `scenarios/` meet their expectations.
+//! Bug hunts run their whole sweep (it stops at the first invalid seed);
+//! the `valid` scenarios run a prefix here and their whole sweep in the
+//! ignored tests below and in CI's sharded sweep (`tests/sweep.rs`).
+
+use shakedown::testing::{run_scenario, run_scenario_prefix};
+
+shakedown::scenario_test!(
+    raft_kv_stale_reads_are_found,
+    "scenarios/raft-kv-stale-reads.toml"
+);
+shakedown::scenario_test!(
+    raft_kv_no_sync_loses_writes,
+    "scenarios/raft-kv-no-sync.toml"
+);
+shakedown::scenario_test!(
+    raft_kv_lease_skew_is_found,
+    "scenarios/raft-kv-lease-skew.toml"
+);
+shakedown::scenario_test!(
+    dynamo_hint_backlog_serves_stale_reads,
+    "scenarios/dynamo-hint-backlog.toml"
+);
+shakedown::scenario_test!(
+    dynamo_sloppy_quorum_loses_writes,
+    "scenarios/dynamo-sloppy-quorum.toml"
+);
+shakedown::scenario_test!(
+    dynamo_clock_skew_breaks_lww,
+    "scenarios/dynamo-clock-skew.toml"
+);
+
+#[test]
+fn raft_kv_combined_first_seeds_are_linearizable() {
+    run_scenario_prefix("scenarios/raft-kv-combined.toml", 4);
+}
+
+#[test]
+fn dynamo_quorum_first_seeds_are_linearizable() {
+    run_scenario_prefix("scenarios/dynamo-quorum.toml", 4);
+}
+
+#[test]
+fn the_commented_example_first_seeds_are_linearizable() {
+    run_scenario_prefix("scenarios/example.toml", 2);
+}
+
+#[test]
+#[ignore = "the full 200-seed sweep: cargo test --release -p shakedown --test shipped -- --ignored"]
+fn raft_kv_combined_every_seed_is_linearizable() {
+    run_scenario("scenarios/raft-kv-combined.toml");
+}
+
+#[test]
+#[ignore = "the full sweep: cargo test --release -p shakedown --test shipped -- --ignored"]
+fn dynamo_quorum_every_seed_is_linearizable() {
+    run_scenario("scenarios/dynamo-quorum.toml");
+}
