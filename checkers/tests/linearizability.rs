@@ -762,8 +762,7 @@ fn identical_info_writes_can_each_take_effect() {
                 "{{:process {p}, :type :invoke, :f :write, :value 1}}\n"
             ));
         }
-        let mut p = 10;
-        for (f, v) in [("read", 1), ("write", 0), ("read", 0), ("read", 1)] {
+        for (p, (f, v)) in (10..).zip([("read", 1), ("write", 0), ("read", 0), ("read", 1)]) {
             let invoked = if f == "read" {
                 "nil".to_owned()
             } else {
@@ -775,7 +774,6 @@ fn identical_info_writes_can_each_take_effect() {
             t.push_str(&format!(
                 "{{:process {p}, :type :ok, :f :{f}, :value {v}}}\n"
             ));
-            p += 1;
         }
         for p in 0..twins {
             t.push_str(&format!(
