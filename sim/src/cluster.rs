@@ -323,12 +323,12 @@ impl<M: ClusterModel> TurmoilCluster<M> {
     pub fn finish(mut self, ended: EndReason) -> RunRecord {
         let now = self.now_ns();
         self.sample(now);
-        let w = self.world.borrow();
+        let mut w = self.world.borrow_mut();
         RunRecord {
             seed: self.seed,
-            history: History::new(w.history.clone()),
-            nemesis_log: self.nemesis_log.clone(),
-            metrics: self.metrics.clone(),
+            history: History::new(std::mem::take(&mut w.history)),
+            nemesis_log: std::mem::take(&mut self.nemesis_log),
+            metrics: std::mem::take(&mut self.metrics),
             digest: w.digest.value(),
             delivered: w.delivered,
             end_ns: now,

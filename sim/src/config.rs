@@ -267,7 +267,8 @@ pub struct SimConfig {
     /// the workload is done and the fault schedule is over; without clients
     /// it lasts exactly this long.
     pub duration_ms: u64,
-    /// Engine step, in microseconds: the granularity of simulated time.
+    /// Engine step, in microseconds (at least 1000): the granularity of
+    /// simulated time.
     pub tick_us: u64,
     /// Metric sampling interval, in ms.
     pub metrics_interval_ms: u64,
@@ -353,9 +354,10 @@ impl SimConfig {
                 self.duration_ms
             ));
         }
-        if self.tick_us == 0 || self.tick_us > 1_000_000 {
+        if !(1000..=1_000_000).contains(&self.tick_us) {
             return cfg(format!(
-                "`tick_us` = {}: use 1 to 1,000,000 microseconds (1000 is the default)",
+                "`tick_us` = {}: use 1000 to 1,000,000 microseconds (tokio's timers are \
+                 millisecond-grained, so a shorter tick buys nothing; 1000 is the default)",
                 self.tick_us
             ));
         }
