@@ -61,6 +61,9 @@ struct Progress {
     round: u64,
     /// Answered since the last CheckQuorum tick.
     active: bool,
+    /// Answered since the last heartbeat: entries in flight are moving, so
+    /// the heartbeat need not resend them.
+    replied: bool,
 }
 
 /// A read waiting for its round to be confirmed and its index applied.
@@ -376,7 +379,13 @@ impl RaftNode {
         for peer in peers {
             if retransmit {
                 if let Some(p) = self.progress.get_mut(&peer) {
-                    p.next = p.matched + 1;
+                    // Silence since the last heartbeat: assume what is in
+                    // flight was lost and resend it. (A lost append among
+                    // answered ones shows up as a rejection instead.)
+                    if !p.replied {
+                        p.next = p.matched + 1;
+                    }
+                    p.replied = false;
                 }
             }
             self.send_append(ctx, peer);
@@ -782,6 +791,7 @@ impl RaftNode {
             return;
         };
         p.active = true;
+        p.replied = true;
         let new_round = round > p.round;
         p.round = p.round.max(round);
         let mut resend = false;

@@ -12,7 +12,9 @@
 
 use shakedown_checkers::models::{CasRegister, Kv};
 use shakedown_checkers::{check, Budget, EventType, Outcome, Process, Value, Verdict};
-use shakedown_nemesis::{generate, Event, Fault, GeneratorConfig, Schedule, SimDuration, Target};
+use shakedown_nemesis::{
+    generate, Event, Fault, GeneratorConfig, Package, Schedule, SimDuration, Target,
+};
 use shakedown_raft_kv::{RaftKv, RaftKvConfig, ReadPath};
 use shakedown_sim::{
     run, seeds, LinkConfig, OpKind, OpLimit, Pacing, RunRecord, SimConfig, Workload,
@@ -45,7 +47,13 @@ fn workload(keys: Option<usize>, until_ms: u64, final_reads_at_ms: Option<u64>) 
 /// Partitions, crashes, pauses, clock faults and packet faults, generated
 /// from the seed, then the final heal and a quiet window, then final reads.
 fn combined(seed: u64) -> (SimConfig, u64, u64) {
+    combined_with(seed, GeneratorConfig::default().packages)
+}
+
+/// Like [`combined`], with only these fault packages.
+fn combined_with(seed: u64, packages: Vec<Package>) -> (SimConfig, u64, u64) {
     let generator = GeneratorConfig {
+        packages,
         interval: ms(700),
         jitter: ms(300),
         recovery: ms(RECOVERY_MS),
@@ -363,5 +371,45 @@ fn a_lease_that_trusts_the_clock_breaks_under_clock_bumps() {
         }
         let record = run(&config, model()).expect("runs");
         assert_eq!(verdict(&record).outcome, Outcome::Valid, "seed {seed}");
+    }
+}
+
+/// The lease is sound while clocks agree: every fault but clock faults.
+fn lease_without_clock_faults(seed: u64) {
+    let (config, _, _) = combined_with(
+        seed,
+        vec![
+            Package::Partition,
+            Package::Kill,
+            Package::Pause,
+            Package::Packet,
+        ],
+    );
+    let model = RaftKv::new(RaftKvConfig {
+        lease_trusts_clock: true,
+        ..RaftKvConfig::default()
+    });
+    let record = run(&config, model).expect("runs");
+    let v = verdict(&record);
+    assert_eq!(
+        v.outcome,
+        Outcome::Valid,
+        "seed {seed:#x}: {v:?}\nreplay: {}",
+        shakedown_sim::replay_hint(seed, "lease_without_clock_faults")
+    );
+}
+
+#[test]
+fn a_lease_is_sound_without_clock_faults() {
+    for seed in sweep(2) {
+        lease_without_clock_faults(seed);
+    }
+}
+
+#[test]
+#[ignore = "long sweep: 200 seeds"]
+fn a_lease_is_sound_without_clock_faults_on_200_seeds() {
+    for seed in sweep(200) {
+        lease_without_clock_faults(seed);
     }
 }
