@@ -224,7 +224,10 @@ pub trait Control {
     fn net_reset(&mut self, node: NodeId) -> Result<Applied, ControlError>;
 
     /// Starts a model fault on `node` ([`crate::Node::on_model_fault`]).
-    /// A crashed node is skipped ([`Applied::NoChange`]).
+    /// A crashed node (or one not started yet) is skipped
+    /// ([`Applied::NoChange`]); a paused node still takes it, since a model
+    /// fault changes the model's settings rather than running its code. The
+    /// fault lives in the node's volatile state: a restart forgets it.
     fn model_fault(&mut self, node: NodeId, fault: &ModelFault) -> Result<Applied, ControlError>;
 
     /// Stops a model fault on `node` ([`crate::Node::on_model_fault_stop`]).
