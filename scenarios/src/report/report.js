@@ -7,6 +7,8 @@
   var root = document.documentElement;
   var D = JSON.parse(document.getElementById('timeline-data').textContent);
   var n = D.lane.length;
+  // Starts arrive as differences from the previous op's start.
+  for (var si = 1; si < n; si++) D.start[si] += D.start[si - 1];
   var nLanes = D.lanes.length;
   var canvas = document.getElementById('tl');
   var ctx = canvas.getContext('2d');
@@ -200,7 +202,7 @@
   function describe(i) {
     var kinds = ['ok', 'fail', 'info'];
     var lines = [
-      'process ' + D.strs[D.proc[i]] + ' · ' + D.strs[D.f[i]] + ' → ' + kinds[D.kind[i]],
+      'process ' + (D.proc.length ? D.strs[D.proc[i]] : D.lanes[D.lane[i]]) + ' · ' + D.strs[D.f[i]] + ' → ' + kinds[D.kind[i]],
     ];
     if (D.key[i] >= 0) lines.push('key: ' + D.strs[D.key[i]]);
     lines.push('invoked with: ' + D.strs[D.inv[i]]);

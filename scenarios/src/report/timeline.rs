@@ -35,9 +35,12 @@ pub struct TimelineData {
     pub strs: Vec<String>,
     /// Per op: lane index.
     pub lane: Vec<u32>,
-    /// Per op: the process, index into `strs` (a lane may hold several).
+    /// Per op: the process, index into `strs`; empty when every lane holds
+    /// one process (its label is the process).
     pub proc: Vec<u32>,
-    /// Per op: invocation position on the axis.
+    /// Per op: invocation position on the axis, as the difference from the
+    /// previous op's (the first from 0): ops come in invocation order, so
+    /// these are small numbers. The page adds them up.
     pub start: Vec<i64>,
     /// Per op: completion minus invocation, or -1 if it never completed.
     pub dur: Vec<i64>,
@@ -242,6 +245,7 @@ impl TimelineData {
             cx_op: None,
             cx_prefix: Vec::new(),
         };
+        let mut previous_start = 0i64;
         for op in ops {
             let start = axis.pos.get(op.invoke_index).copied().unwrap_or(0);
             let dur = match op.complete_index {
@@ -250,7 +254,8 @@ impl TimelineData {
             };
             data.lane.push(lanes_by_process[&op.process]);
             data.proc.push(strs.intern(op.process.to_string()));
-            data.start.push(start);
+            data.start.push(start - previous_start);
+            previous_start = start;
             data.dur.push(dur);
             data.kind.push(match op.completion {
                 Completion::Ok => KIND_OK,
@@ -279,6 +284,9 @@ impl TimelineData {
                 .iter()
                 .filter_map(|o| by_invoke.get(&o.invoke_index).copied())
                 .collect();
+        }
+        if data.lanes.len() == lanes_by_process.len() {
+            data.proc.clear();
         }
         data.strs = strs.strs;
         fit_to_budget(&mut data.strs, STRS_BYTES_MAX);
