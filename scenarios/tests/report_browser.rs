@@ -175,6 +175,10 @@ fn hovering_shows_op_details_as_text_and_the_counterexample_button_zooms() {
         tip.starts_with("process 3 "),
         "the tooltip names the op's own process: {tip:?}"
     );
+    assert!(
+        tip.contains("invoked at 50.00 ms") && tip.contains("took 3.00 ms"),
+        "times: {tip:?}"
+    );
     let view = html_attribute(&dom.stdout, "data-selftest-view").expect("the button was pressed");
     let (lo, hi) = view.split_once("..").expect("lo..hi");
     let (lo, hi): (i64, i64) = (lo.parse().unwrap(), hi.parse().unwrap());
