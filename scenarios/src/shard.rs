@@ -214,7 +214,7 @@ mod tests {
         assert_eq!(m[0].runs.keys().copied().collect::<Vec<_>>(), vec![0, 1, 2]);
         assert_eq!(m[0].status(), Status::Met);
         let c = shard(Expect::Valid, vec![result(3, "invalid")]);
-        assert_eq!(merge(&[c.clone()])[0].status(), Status::Contradicted);
+        assert_eq!(merge(&[c])[0].status(), Status::Contradicted);
         let d = shard(Expect::Invalid, vec![result(3, "invalid")]);
         assert_eq!(merge(&[d])[0].status(), Status::Met);
         let e = shard(Expect::Valid, vec![result(3, "valid")]);

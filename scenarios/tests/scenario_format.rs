@@ -30,7 +30,7 @@ fn the_commented_example_parses_and_plans() {
     let schedule = config.nemesis.unwrap();
     // Two explicit events plus generated ones ending in the final heal.
     assert!(schedule.events.len() > 2);
-    assert_eq!(config.workload.final_reads_at_ms.is_some(), true);
+    assert!(config.workload.final_reads_at_ms.is_some());
 }
 
 #[test]

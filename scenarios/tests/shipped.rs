@@ -56,3 +56,20 @@ fn raft_kv_combined_every_seed_is_linearizable() {
 fn dynamo_quorum_every_seed_is_linearizable() {
     run_scenario("scenarios/dynamo-quorum.toml");
 }
+
+#[test]
+fn a_shipped_scenario_replays_bit_for_bit() {
+    let a = shakedown::testing::run_one("scenarios/raft-kv-combined.toml", 0x2a);
+    let b = shakedown::testing::run_one("scenarios/raft-kv-combined.toml", 0x2a);
+    let edn = |r: &shakedown::runner::FullRun| shakedown_checkers::edn::write_history(&r.history());
+    assert_eq!(edn(&a), edn(&b));
+    let (ra, rb) = (a.record.unwrap(), b.record.unwrap());
+    assert_eq!(ra.digest, rb.digest);
+    assert!(
+        ra.history.len() > 100,
+        "a real run: {} events",
+        ra.history.len()
+    );
+    let c = shakedown::testing::run_one("scenarios/raft-kv-combined.toml", 0x2b);
+    assert_ne!(ra.digest, c.record.unwrap().digest);
+}
