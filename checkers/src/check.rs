@@ -87,7 +87,15 @@ pub fn try_check<M: Model>(
         let (key, part_ops) = &parts[at];
         return Ok(Verdict::invalid(
             n,
-            counterexample(model, &ops, key.as_ref(), part_ops, fast.clone(), budget),
+            counterexample(
+                model,
+                &ops,
+                key.as_ref(),
+                part_ops,
+                fast.clone(),
+                budget,
+                started,
+            ),
         ));
     }
     let unknown: Vec<&String> = results
@@ -184,11 +192,18 @@ fn counterexample<M: Model>(
     part_ops: &[PartOp<M::Op>],
     fast: Option<(usize, String)>,
     budget: Budget,
+    started: Instant,
 ) -> Counterexample {
     let stop = AtomicBool::new(false);
     let memory_used_bytes = AtomicU64::new(0);
     let limits = Limits {
-        deadline: budget.time_limit.map(|d| Instant::now() + d),
+        // The verdict is known; only the explanation is at stake. Search
+        // until the caller's limit, or for as long again as the first search
+        // took if that is later (it found the violation in that time).
+        deadline: budget.time_limit.map(|d| {
+            let now = Instant::now();
+            (started + d).max(now + (now - started))
+        }),
         time_limit: budget.time_limit,
         memory_limit_bytes: budget.memory_limit_bytes,
         memory_used_bytes: &memory_used_bytes,

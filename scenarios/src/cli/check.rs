@@ -229,10 +229,14 @@ pub fn counterexample_text(ce: &Counterexample) -> String {
     if let Some(op) = &ce.op {
         out.push_str(&format!("  Cannot be linearized: {}\n", op_line(op)));
     }
-    out.push_str(&format!(
-        "  Longest linearizable prefix ({} ops):\n",
-        ce.prefix.len()
-    ));
+    // A counterexample rebuilt without a search (the budget ran out) has
+    // no prefix or states to show.
+    if !ce.prefix.is_empty() || !ce.states.is_empty() {
+        out.push_str(&format!(
+            "  Longest linearizable prefix ({} ops):\n",
+            ce.prefix.len()
+        ));
+    }
     let skipped = ce.prefix.len().saturating_sub(PREFIX_SHOWN);
     if skipped > 0 {
         out.push_str(&format!("    ... {skipped} earlier ops\n"));
