@@ -26,7 +26,7 @@ fn the_commented_example_parses_and_plans() {
     assert_eq!(s.seeds().len(), 8);
     let config = shakedown::plan::sim_config(&s, 3).unwrap();
     assert_eq!(config.nodes, 3);
-    assert_eq!(config.clients, 4);
+    assert_eq!(config.clients, 3);
     let schedule = config.nemesis.unwrap();
     // Two explicit events plus generated ones ending in the final heal.
     assert!(schedule.events.len() > 2);
@@ -142,4 +142,32 @@ fn broken_toml_names_its_position() {
     assert_error("expect = \n", "1:", &[]);
     let err = parse("").unwrap_err();
     assert!(err.contains("missing field `expect`"), "{err}");
+}
+
+#[test]
+fn the_models_own_checks_apply() {
+    // R > N in the Dynamo example: its validate() says so, at the settings.
+    assert_error(
+        "expect = \"valid\"\n[cluster]\nmodel = \"dynamo\"\nnodes = 5\n[cluster.settings]\nreplication_factor = 3\nread_quorum = 4\n",
+        "5:1",
+        &["[cluster.settings] of model `dynamo`"],
+    );
+    // N > nodes.
+    assert_error(
+        "expect = \"valid\"\n[cluster]\nmodel = \"dynamo\"\nnodes = 2\n[cluster.settings]\nreplication_factor = 3\n",
+        "5:1",
+        &["dynamo"],
+    );
+    // A typo in raft-kv's settings.
+    assert_error(
+        "expect = \"valid\"\n[cluster]\nmodel = \"raft-kv\"\nnodes = 3\n[cluster.settings]\nstale_read = true\n",
+        "6:1",
+        &["did you mean `stale_reads`?"],
+    );
+    // A model fault the model does not have, in the timeline.
+    assert_error(
+        "expect = \"valid\"\n[cluster]\nmodel = \"raft-kv\"\nnodes = 3\n[[faults.timeline]]\nat = \"1s\"\nfault = \"hint-backlog\"\n",
+        "5:1",
+        &["hint-backlog"],
+    );
 }
