@@ -840,7 +840,15 @@ impl Scenario {
         );
         match &c.settings {
             Some(s) => {
+                // The key the message names in backticks, else the first key
+                // of the table the message mentions (`read_quorum (R) = 4 ...`).
+                let mentioned = s.get_ref().keys().find(|k| {
+                    message
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                        .any(|w| w == k.as_str())
+                });
                 let span = named_key(&message)
+                    .or(mentioned.map(String::as_str))
                     .and_then(|k| find_key(&self.text, &s.span(), k))
                     .unwrap_or_else(|| s.span());
                 self.error_at(span, text)

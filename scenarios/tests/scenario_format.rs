@@ -149,14 +149,14 @@ fn the_models_own_checks_apply() {
     // R > N in the Dynamo example: its validate() says so, at the settings.
     assert_error(
         "expect = \"valid\"\n[cluster]\nmodel = \"dynamo\"\nnodes = 5\n[cluster.settings]\nreplication_factor = 3\nread_quorum = 4\n",
-        "5:1",
-        &["[cluster.settings] of model `dynamo`"],
+        "7:1",
+        &["[cluster.settings] of model `dynamo`", "read_quorum"],
     );
     // N > nodes.
     assert_error(
         "expect = \"valid\"\n[cluster]\nmodel = \"dynamo\"\nnodes = 2\n[cluster.settings]\nreplication_factor = 3\n",
-        "5:1",
-        &["dynamo"],
+        "6:1",
+        &["replication_factor (N) = 3"],
     );
     // A typo in raft-kv's settings.
     assert_error(
