@@ -6,7 +6,8 @@
 //! reads one, checks everything that can be checked before a run (the model
 //! and its settings, the engine, the fault timeline against the cluster,
 //! the checker model) and reports problems as `file:line:column: message`.
-//! `scenarios/example.toml` shows every key with a comment; the shortest
+//! `scenarios/example.toml` shows every key with a comment and
+//! `scenarios/FORMAT.md` is the reference; the shortest
 //! useful file is
 //!
 //! ```toml
