@@ -6,7 +6,7 @@
 //!
 //! Each node is a turmoil host whose software is a small driver task. The
 //! driver owns nothing: the node's state machine lives in the shared
-//! [`World`](crate::world), and the driver asks the world to handle
+//! `World` (`world.rs`), and the driver asks the world to handle
 //! whatever is due for its node at the host's simulated time, then sleeps
 //! (on turmoil's simulated tokio clock) until the next message or timer is
 //! due or until the world wakes it. Turmoil supplies the hosts, their
