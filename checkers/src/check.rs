@@ -36,6 +36,16 @@ pub fn try_check<M: Model>(
     budget: Budget,
 ) -> Result<Verdict, CheckError> {
     let started = Instant::now();
+    // Positions are kept as u32 to halve the search's memory.
+    if history.len() >= u32::MAX as usize {
+        return Ok(Verdict::unknown(
+            0,
+            format!(
+                "a history of {} events is more than the checker can index",
+                history.len()
+            ),
+        ));
+    }
     let ops = history.client_ops()?;
     let parts = prepare(model, &ops)?;
     let stop = AtomicBool::new(false);

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use shakedown_checkers::model::{Model, ModelError, RegisterAccess};
-use shakedown_checkers::models::{CasRegister, Kv, Mutex, Register};
+use shakedown_checkers::models::{CasRegister, Kv, MultiRegister, Mutex, Register};
 use shakedown_checkers::{
     check, edn, Budget, Completion, Event, EventType, History, Op, Outcome, Process, Value,
 };
@@ -102,6 +102,7 @@ enum Kind {
     CasRegister,
     Kv,
     Mutex,
+    MultiRegister,
 }
 
 /// Plays a script into a history of at most `max_ops` ops. Each step picks
@@ -120,6 +121,8 @@ fn play(kind: Kind, script: &[(u8, u8, u8, u8)], max_ops: usize) -> History {
                 0..=6 => {
                     let value = match (kind, inv.f.as_str()) {
                         (_, "read" | "get") => small(a % 4),
+                        // Reads in a transaction return small values (or nil: unrecorded).
+                        (_, "txn") => fill_reads(&inv.value, a, b),
                         _ => inv.value.clone(),
                     };
                     (EventType::Ok, value)
@@ -178,6 +181,16 @@ fn play(kind: Kind, script: &[(u8, u8, u8, u8)], max_ops: usize) -> History {
                     },
                     Value::Nil,
                 ),
+                Kind::MultiRegister => {
+                    let x = Value::keyword("x");
+                    let y = Value::keyword("y");
+                    let txn = match choice % 3 {
+                        0 => vec![mop("r", &x, Value::Nil), mop("r", &y, Value::Nil)],
+                        1 => vec![mop("w", &x, small(a % 3)), mop("w", &y, small(b % 3))],
+                        _ => vec![mop("r", &x, Value::Nil), mop("w", &y, small(a % 3))],
+                    };
+                    Event::new(process, EventType::Invoke, "txn", Value::Vector(txn))
+                }
             };
             events.push(inv.clone());
             open[s] = Some(inv);
@@ -192,6 +205,28 @@ fn play(kind: Kind, script: &[(u8, u8, u8, u8)], max_ops: usize) -> History {
         }
     }
     History::new(events)
+}
+
+/// A micro-op `[f k v]` of a multi-register transaction.
+fn mop(f: &str, k: &Value, v: Value) -> Value {
+    Value::Vector(vec![Value::keyword(f), k.clone(), v])
+}
+
+/// The transaction with each read's value filled in from `a` and `b`.
+fn fill_reads(txn: &Value, a: u8, b: u8) -> Value {
+    let filled = txn
+        .as_seq()
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(i, m)| match m.as_seq() {
+            Some([f, k, _]) if *f == Value::keyword("r") => {
+                mop("r", k, small(if i == 0 { a % 4 } else { b % 4 }))
+            }
+            _ => m.clone(),
+        })
+        .collect();
+    Value::Vector(filled)
 }
 
 /// 0, 1, 2, or nil for 3.
@@ -226,7 +261,7 @@ fn small_histories_agree_with_brute_force() {
     let invalid = AtomicUsize::new(0);
     let with_info = AtomicUsize::new(0);
     let strategy = (
-        0u8..4,
+        0u8..5,
         prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>()), 1..20),
     );
     runner
@@ -235,7 +270,8 @@ fn small_histories_agree_with_brute_force() {
                 0 => (Kind::CasRegister, Value::Nil),
                 1 => (Kind::CasRegister, Value::Int(0)),
                 2 => (Kind::Kv, Value::Nil),
-                _ => (Kind::Mutex, Value::Nil),
+                3 => (Kind::Mutex, Value::Nil),
+                _ => (Kind::MultiRegister, Value::Nil),
             };
             let h = play(kind, &script, 8);
             let (expected, got) = match kind {
@@ -249,6 +285,10 @@ fn small_histories_agree_with_brute_force() {
                 }
                 Kind::Mutex => {
                     let m = Mutex::new(initial).unwrap();
+                    (brute_force(&m, &h), verdict_is_valid(&m, &h))
+                }
+                Kind::MultiRegister => {
+                    let m = MultiRegister::new(initial).unwrap();
                     (brute_force(&m, &h), verdict_is_valid(&m, &h))
                 }
             };
@@ -462,6 +502,7 @@ fn sequential_histories_with_widened_intervals_are_valid() {
                 Kind::CasRegister => check(&h, &CasRegister::new(initial), Budget::default()),
                 Kind::Kv => check(&h, &Kv::new(initial), Budget::default()),
                 Kind::Mutex => check(&h, &Mutex::new(initial).unwrap(), Budget::default()),
+                Kind::MultiRegister => unreachable!("not generated here"),
             };
             prop_assert_eq!(
                 v.outcome,
