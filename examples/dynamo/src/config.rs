@@ -76,6 +76,9 @@ pub struct DynamoConfig {
     /// back (Cassandra's `hinted_handoff_throttle_in_kb`, counted in hints).
     #[serde(alias = "hint_replay_rate")]
     pub hint_replay_rate_per_s: f64,
+    /// Most hints one node holds; past it new hints are refused (counted in
+    /// `hints_refused`), as a full hints directory would refuse them.
+    pub hints_max_per_node: usize,
     /// What reads do about stale replicas.
     pub read_repair: ReadRepair,
     /// How long a coordinator waits for a replica before it treats it as
@@ -104,6 +107,7 @@ impl Default for DynamoConfig {
             hinted_handoff_enabled: true,
             hint_window_ms: 3_600_000,
             hint_replay_rate_per_s: 100.0,
+            hints_max_per_node: 1_000_000,
             read_repair: ReadRepair::Blocking,
             replica_timeout_ms: 100,
             request_timeout_ms: 500,
@@ -152,6 +156,9 @@ impl DynamoConfig {
             return Err(format!(
                 "hint_replay_rate_per_s = {rate}: use a number of hints per second above 0 and at most {HINT_REPLAY_RATE_PER_S_MAX} (to stop replay, use hinted_handoff_enabled = false or the hint-backlog fault)"
             ));
+        }
+        if self.hints_max_per_node == 0 {
+            return Err("hints_max_per_node is 0: no hint could ever be kept; use hinted_handoff_enabled = false to turn hints off".into());
         }
         if self.hint_window_ms == 0 {
             return Err("hint_window_ms is 0: no hint could ever be kept; use hinted_handoff_enabled = false to turn hints off, or a window such as 3600000".into());

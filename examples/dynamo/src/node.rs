@@ -320,13 +320,12 @@ impl DynamoNode {
                 );
             }
             Some(_) => {
-                self.hints.add(ctx.storage(), hint);
-                self_fallback = true;
+                self_fallback = self.keep_hint(ctx, hint);
             }
             // Strict quorum, or no fallback left: the coordinator keeps
             // the hint, and it does not count toward W.
             None => {
-                self.hints.add(ctx.storage(), hint);
+                self.keep_hint(ctx, hint);
             }
         }
         if let Some(Pending {
@@ -348,6 +347,16 @@ impl DynamoNode {
                 }
             }
         }
+    }
+
+    /// Stores a hint unless the store is full (then it is refused).
+    fn keep_hint(&mut self, ctx: &mut Ctx<'_, Self>, hint: Hint) -> bool {
+        if self.hints.depth() >= self.config.hints_max_per_node {
+            self.hints.stats.refused += 1;
+            return false;
+        }
+        self.hints.add(ctx.storage(), hint);
+        true
     }
 
     fn check_write(&mut self, ctx: &mut Ctx<'_, Self>, op: u64) {
@@ -759,16 +768,17 @@ impl Node for DynamoNode {
                 key,
                 cell,
             } => {
-                self.hints.add(
-                    ctx.storage(),
-                    Hint {
-                        target,
-                        key,
-                        cell,
-                        created_ns: now,
-                    },
-                );
-                ctx.send(from, Msg::HintedAck { op, target });
+                // A full store refuses the hint, and the write gets no
+                // acknowledgement from this fallback.
+                let hint = Hint {
+                    target,
+                    key,
+                    cell,
+                    created_ns: now,
+                };
+                if self.keep_hint(ctx, hint) {
+                    ctx.send(from, Msg::HintedAck { op, target });
+                }
             }
             Msg::HintedAck { op, target: _ } => {
                 let Some(p) = self.pending.get_mut(&op) else {

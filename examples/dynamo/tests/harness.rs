@@ -699,3 +699,42 @@ fn unsupported_ops_fail_honestly() {
     }
     assert!(fx.sends.is_empty());
 }
+
+#[test]
+fn a_full_hint_store_refuses_hints_and_a_full_fallback_does_not_ack() {
+    let config = DynamoConfig {
+        hints_max_per_node: 1,
+        ..Default::default()
+    };
+    let mut h = harness(config, 5);
+    let cell = Cell {
+        value: Value::Int(3),
+        version: Version {
+            ts_ns: 5,
+            node: 1,
+            seq: 9,
+        },
+    };
+    let fx = h.message(
+        NodeId(1),
+        Msg::HintedWrite {
+            op: 9,
+            target: NodeId(2),
+            key: "k".into(),
+            cell: cell.clone(),
+        },
+    );
+    assert_eq!(fx.sends.len(), 1, "first hint kept and acknowledged");
+    let fx = h.message(
+        NodeId(1),
+        Msg::HintedWrite {
+            op: 10,
+            target: NodeId(2),
+            key: "j".into(),
+            cell,
+        },
+    );
+    assert!(fx.sends.is_empty(), "store full: no acknowledgement");
+    assert_eq!(h.node.hints().depth(), 1);
+    assert_eq!(h.node.hint_stats().refused, 1);
+}
