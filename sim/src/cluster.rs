@@ -90,6 +90,25 @@ async fn client_host<M: ClusterModel>(world: Rc<RefCell<World<M>>>) -> turmoil::
 /// or [`TurmoilCluster::run_for`], and collect the [`RunRecord`] with
 /// [`TurmoilCluster::finish`]. [`crate::run`] does all of that for a whole
 /// configuration.
+///
+/// ```
+/// use shakedown_sim::models::PrimaryBackupModel;
+/// use shakedown_sim::{Control, NodeId, NodeStatus, SimConfig, TurmoilCluster};
+/// use std::time::Duration;
+///
+/// let config = SimConfig { seed: 1, nodes: 3, clients: 2, ..SimConfig::default() };
+/// let mut cluster = TurmoilCluster::new(&config, PrimaryBackupModel::default()).unwrap();
+/// cluster.run_for(Duration::from_millis(100)).unwrap();
+/// cluster.partition_groups(&[vec![NodeId(0)], vec![NodeId(1), NodeId(2)]]).unwrap();
+/// cluster.crash(NodeId(2)).unwrap();
+/// assert_eq!(cluster.status(NodeId(2)).unwrap(), NodeStatus::Crashed);
+/// cluster.run_for(Duration::from_millis(100)).unwrap();
+/// cluster.heal();
+/// cluster.restart(NodeId(2)).unwrap();
+/// let ended = cluster.run_to_end().unwrap();
+/// let record = cluster.finish(ended);
+/// assert!(record.history.len() >= 2 * 200);
+/// ```
 pub struct TurmoilCluster<M: ClusterModel> {
     sim: turmoil::Sim<'static>,
     world: Rc<RefCell<World<M>>>,
