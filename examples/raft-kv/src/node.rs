@@ -77,6 +77,17 @@ struct PendingRead {
     round: u64,
 }
 
+/// A client request a follower passes on to the leader.
+#[derive(Debug, Clone)]
+struct Forwarded {
+    req: ClientRequest,
+    /// Resend ticks so far.
+    ticks: u8,
+    /// Sent at least once. Until then no leader was known, the request is
+    /// parked, and it can still be failed safely.
+    sent: bool,
+}
+
 /// A client operation, parsed.
 #[derive(Debug, Clone)]
 enum Op {
@@ -119,9 +130,9 @@ pub struct RaftNode {
     /// Requests proposed and not yet applied here: id -> log index, so a
     /// resent copy is not proposed twice.
     in_flight: BTreeMap<RequestId, u64>,
-    /// Requests this node forwarded for its clients, not yet acknowledged
-    /// by a leader, with the number of resends so far.
-    forwarded: BTreeMap<RequestId, (ClientRequest, u8)>,
+    /// Requests this node took from its clients and passes on to the
+    /// leader, until a leader acknowledges them.
+    forwarded: BTreeMap<RequestId, Forwarded>,
     forward_timer: Option<TimerId>,
 }
 
@@ -209,6 +220,7 @@ impl RaftNode {
 
     fn save_hard(&self, ctx: &mut Ctx<'_, Self>) {
         Log::save_hard(ctx.storage(), self.hard);
+        ctx.gauge("term", self.hard.term as f64);
     }
 
     // ----- timers -------------------------------------------------------
@@ -308,7 +320,6 @@ impl RaftNode {
         self.round_started_at.clear();
         self.lease_until = None;
         ctx.gauge("leader", 1.0);
-        ctx.gauge("term", self.hard.term as f64);
         let heartbeat = Duration::from_millis(self.config.heartbeat_ms);
         self.heartbeat_timer = Some(ctx.set_timer(heartbeat, Timer::Heartbeat));
         let quorum = Duration::from_millis(self.config.election_timeout_ms[0]);
@@ -321,6 +332,10 @@ impl RaftNode {
                 cmd: Command::Noop,
             },
         );
+        if !self.forwarded.is_empty() {
+            // Requests this node held for its clients are now its own.
+            self.resend_forwarded(ctx, false);
+        }
     }
 
     // ----- leader: replication --------------------------------------------
@@ -536,17 +551,26 @@ impl RaftNode {
             return;
         }
         if self.role != Role::Leader {
-            match self.leader {
-                Some(leader) if leader != ctx.id() && hops < FORWARD_HOPS_MAX => {
-                    if hops == 0 {
-                        // Messages get lost: keep it, to resend until the
-                        // leader acknowledges it.
-                        self.forwarded.insert(req.id, (req.clone(), 0));
-                        if self.forward_timer.is_none() {
-                            let every = Duration::from_millis(2 * self.config.heartbeat_ms);
-                            self.forward_timer = Some(ctx.set_timer(every, Timer::ForwardRetry));
-                        }
-                    }
+            let leader = self.leader.filter(|l| *l != ctx.id());
+            if hops == 0 {
+                // Straight from a client. Messages get lost and elections
+                // take a moment: keep it, resend it until a leader
+                // acknowledges it, or park it until a leader is known.
+                self.forwarded.insert(
+                    req.id,
+                    Forwarded {
+                        req: req.clone(),
+                        ticks: 0,
+                        sent: leader.is_some(),
+                    },
+                );
+                if self.forward_timer.is_none() {
+                    let every = Duration::from_millis(2 * self.config.heartbeat_ms);
+                    self.forward_timer = Some(ctx.set_timer(every, Timer::ForwardRetry));
+                }
+            }
+            match leader {
+                Some(leader) if hops < FORWARD_HOPS_MAX => {
                     ctx.send(
                         leader,
                         Message::Forward {
@@ -555,11 +579,9 @@ impl RaftNode {
                         },
                     );
                 }
-                // Straight from the client, and nothing was proposed: it
-                // certainly did not happen.
-                _ if hops == 0 => ctx.respond(req.id, ClientResponse::fail("not-leader")),
                 // A forwarded copy may be a duplicate of one that was
-                // proposed; stay silent and let the client time out.
+                // proposed; stay silent (the node the client reached
+                // resends it).
                 _ => {}
             }
             return;
@@ -600,36 +622,46 @@ impl RaftNode {
         self.propose(ctx, entry);
     }
 
-    /// Resends unacknowledged forwarded requests to the leader (or handles
-    /// them, if this node now leads). Never answers `fail`: a copy may have
-    /// been proposed already.
-    fn resend_forwarded(&mut self, ctx: &mut Ctx<'_, Self>) {
+    /// Resends unacknowledged forwarded requests to the leader, or handles
+    /// them if this node now leads. A request that was never sent (no
+    /// leader was known) and has waited too long is failed: it certainly did
+    /// not happen. One that was sent is never failed: a copy may have been
+    /// proposed already.
+    fn resend_forwarded(&mut self, ctx: &mut Ctx<'_, Self>, tick: bool) {
         let mut forwarded = std::mem::take(&mut self.forwarded);
-        forwarded.retain(|_, (_, resends)| {
-            *resends += 1;
-            *resends <= FORWARD_RESENDS_MAX
-        });
+        if tick {
+            forwarded.retain(|_, f| {
+                f.ticks += 1;
+                let keep = f.ticks <= FORWARD_RESENDS_MAX;
+                if !keep && !f.sent {
+                    ctx.respond(f.req.id, ClientResponse::fail("not-leader"));
+                }
+                keep
+            });
+        }
         match self.leader {
             _ if self.role == Role::Leader => {
-                for (_, (req, _)) in forwarded {
-                    self.handle_request(ctx, req, 1);
+                for (_, f) in forwarded {
+                    let hops = u8::from(f.sent);
+                    self.handle_request(ctx, f.req, hops);
                 }
             }
             Some(leader) if leader != ctx.id() => {
-                for (req, _) in forwarded.values() {
-                    ctx.send(
-                        leader,
-                        Message::Forward {
-                            req: req.clone(),
+                for f in forwarded.values_mut() {
+                    if tick || !f.sent {
+                        f.sent = true;
+                        let msg = Message::Forward {
+                            req: f.req.clone(),
                             hops: 1,
-                        },
-                    );
+                        };
+                        ctx.send(leader, msg);
+                    }
                 }
                 self.forwarded = forwarded;
             }
             _ => self.forwarded = forwarded,
         }
-        if !self.forwarded.is_empty() {
+        if tick && !self.forwarded.is_empty() {
             let every = Duration::from_millis(2 * self.config.heartbeat_ms);
             self.forward_timer = Some(ctx.set_timer(every, Timer::ForwardRetry));
         }
@@ -719,8 +751,12 @@ impl RaftNode {
         if term > self.hard.term || self.role != Role::Follower {
             self.become_follower(ctx, term, Some(from));
         }
+        let new_leader = self.leader != Some(from);
         self.leader = Some(from);
         self.reset_election_timer(ctx);
+        if new_leader && self.forwarded.values().any(|f| !f.sent) {
+            self.resend_forwarded(ctx, false);
+        }
         if self.log.term_at(prev_index) != Some(prev_term) {
             let hint = self.log.last_index().min(prev_index.saturating_sub(1));
             ctx.send(
@@ -894,7 +930,7 @@ impl Node for RaftNode {
                     return;
                 }
                 self.forward_timer = None;
-                self.resend_forwarded(ctx);
+                self.resend_forwarded(ctx, true);
             }
             Timer::CheckQuorum => {
                 if self.quorum_timer != Some(id) || self.role != Role::Leader {

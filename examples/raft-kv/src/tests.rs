@@ -477,16 +477,40 @@ fn a_follower_replaces_conflicting_entries_and_keeps_matching_ones() {
 #[test]
 fn followers_forward_and_fail_only_when_nothing_was_proposed() {
     let mut net = Net::new(3, RaftKvConfig::default());
-    // No leader known yet: certainly not applied.
+    // No leader known yet: the request waits for one (an election takes a
+    // moment), then it is forwarded as soon as a leader shows up.
     net.request(1, req(1, "write", 1.into()));
-    assert_eq!(net.response(1), Some(&ClientResponse::fail("not-leader")));
+    assert_eq!(net.response(1), None);
+    assert!(net.queue.is_empty(), "parked, not sent");
     net.elect(0);
+    assert_eq!(net.response(1), Some(&ClientResponse::ok(1)));
     net.request(1, req(2, "write", 2.into()));
     net.run();
     assert_eq!(net.response(2), Some(&ClientResponse::ok(2)));
     net.request(2, req(3, "read", Value::Nil));
     net.run();
     assert_eq!(net.response(3), Some(&ClientResponse::ok(2)));
+}
+
+#[test]
+fn a_request_parked_too_long_without_a_leader_fails_because_it_was_never_sent() {
+    let mut net = Net::new(3, RaftKvConfig::default());
+    net.request(1, req(1, "write", 1.into()));
+    for _ in 0..5 {
+        net.fire_retry(1);
+        assert_eq!(net.response(1), None);
+    }
+    net.fire_retry(1);
+    assert_eq!(net.response(1), Some(&ClientResponse::fail("not-leader")));
+    assert!(net.queue.is_empty(), "never sent anywhere");
+}
+
+#[test]
+fn a_node_that_wins_an_election_serves_the_requests_it_parked() {
+    let mut net = Net::new(3, RaftKvConfig::default());
+    net.request(0, req(1, "write", 8.into()));
+    net.elect(0);
+    assert_eq!(net.response(1), Some(&ClientResponse::ok(8)));
 }
 
 #[test]
