@@ -157,3 +157,37 @@ fn long_distinct_values_are_cut_so_the_report_stays_small() {
     // 40,000 distinct 2 kB values would be 80 MB uncut.
     assert!(html.len() < 5_000_000, "report is {} bytes", html.len());
 }
+
+#[test]
+fn non_finite_metric_values_are_not_drawn() {
+    use shakedown::report::{Metrics, Series};
+    let history = failing_history();
+    let verdict = Verdict::valid(9);
+    let t = 1_000_000_000;
+    let metrics = Metrics::new(vec![
+        Series::gauge(
+            "g",
+            "n1",
+            [
+                (t, 1.0),
+                (t + 5, f64::NAN),
+                (t + 9, f64::INFINITY),
+                (t + 20, 2.0),
+            ],
+        ),
+        Series::counter("sent", "n1", [(t, f64::NAN)]),
+    ]);
+    let html = render_html(
+        &ReportInput::new("nan", &history, &verdict, "register").with_metrics(&metrics),
+    )
+    .unwrap();
+    std::fs::write(scratch_dir("nan").join("report.html"), &html).unwrap();
+    assert!(
+        !html.contains("NaN")
+            && !html.contains(",inf ")
+            && !html.contains(" inf,")
+            && !html.contains("\"inf,")
+            && !html.contains(">inf<"),
+        "a non-finite number reached the page"
+    );
+}

@@ -596,7 +596,14 @@ pub fn metrics(metrics: &Metrics, kind: SeriesKind, axis: &Axis, faults: &Faults
         let mut legend = Vec::new();
         for s in group {
             let li = labels.iter().position(|l| *l == s.label).unwrap_or(0);
-            let pts = downsample(&s.points, t0, t0 + end);
+            // NaN or infinite samples cannot be drawn; leave gaps' ends joined.
+            let finite: Vec<Point> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|p| p.value.is_finite())
+                .collect();
+            let pts = downsample(&finite, t0, t0 + end);
             let mut line = Vec::with_capacity(pts.len() * 2);
             for (i, p) in pts.iter().enumerate() {
                 let px = x.x(p.t_ns - t0);

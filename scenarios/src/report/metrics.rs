@@ -105,9 +105,9 @@ impl Series {
         }
     }
 
-    /// The last value, if any.
+    /// The last finite value, if any.
     pub fn last_value(&self) -> Option<f64> {
-        self.points.last().map(|p| p.value)
+        self.points.iter().rev().map(|p| p.value).find(|v| v.is_finite())
     }
 }
 
@@ -189,6 +189,7 @@ impl From<&shakedown_sim::Metrics> for Metrics {
                         s.gauges
                             .get(node)
                             .and_then(|g| g.get(name))
+                            .filter(|v| v.is_finite())
                             .map(|v| (s.time_ns, *v))
                     })
                     .collect();
