@@ -11,6 +11,10 @@
 //! - a single register with 100,000 ops from 10 processes, with unique
 //!   writes (the fast path) and with repeated values (the general search).
 //!
+//! Each check runs 5 times (`SHAKEDOWN_BENCH_REPEATS`) and the fastest
+//! time is printed: the machine is shared, and the minimum is the run least
+//! disturbed by others.
+//!
 //! Porcupine's figures on the same machines, for comparison: its 102 etcd
 //! histories in about 0.45 s in total (slowest about 140 ms, 28 MB); its
 //! 50-client kv history (1,712 ops) in about 0.1 s.
@@ -34,7 +38,28 @@ struct Measured {
     peak_bytes: usize,
 }
 
+/// The fastest of several checks (the machine is shared; the minimum is
+/// the least disturbed), with the largest peak heap seen.
 fn measure<M: Model>(history: &History, model: &M) -> Measured {
+    let mut best = measure_once(history, model);
+    for _ in 1..repeats() {
+        let m = measure_once(history, model);
+        best.elapsed = best.elapsed.min(m.elapsed);
+        best.peak_bytes = best.peak_bytes.max(m.peak_bytes);
+    }
+    best
+}
+
+/// Checks per workload: `SHAKEDOWN_BENCH_REPEATS`, default 5.
+fn repeats() -> usize {
+    std::env::var("SHAKEDOWN_BENCH_REPEATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(5)
+}
+
+fn measure_once<M: Model>(history: &History, model: &M) -> Measured {
     let budget = Budget {
         time_limit: Some(Duration::from_secs(60)),
         memory_limit_bytes: Some(4 << 30),

@@ -101,8 +101,17 @@ impl Hasher for MixedHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
         }
     }
     fn write_u64(&mut self, n: u64) {
@@ -154,25 +163,38 @@ fn splitmix(mut x: u64) -> u64 {
 /// Model states, each stored once and named by a number.
 struct States<S> {
     all: Vec<S>,
-    ids: HashMap<S, u32, Fast>,
+    /// State hash to the newest state with that hash; older ones with the
+    /// same hash follow through `same_hash`.
+    by_hash: HashMap<u64, u32, Fast>,
+    same_hash: Vec<u32>,
 }
 
 impl<S: Clone + Eq + Hash> States<S> {
     fn new() -> Self {
         States {
             all: Vec::new(),
-            ids: HashMap::default(),
+            by_hash: HashMap::default(),
+            same_hash: Vec::new(),
         }
     }
 
     /// The state's number, and whether it is new.
     fn intern(&mut self, s: S) -> (u32, bool) {
-        if let Some(&id) = self.ids.get(&s) {
-            return (id, false);
+        let mut h = MixedHasher::default();
+        s.hash(&mut h);
+        let hash = h.finish();
+        let newest = self.by_hash.get(&hash).copied().unwrap_or(NIL);
+        let mut id = newest;
+        while id != NIL {
+            if self.all[id as usize] == s {
+                return (id, false);
+            }
+            id = self.same_hash[id as usize];
         }
         let id = self.all.len() as u32;
-        self.all.push(s.clone());
-        self.ids.insert(s, id);
+        self.all.push(s);
+        self.same_hash.push(newest);
+        self.by_hash.insert(hash, id);
         (id, true)
     }
 }
@@ -234,7 +256,7 @@ pub(crate) fn search<M: Model>(
     let mut stack: Vec<(u32, u32)> = Vec::new();
     let mut required = ops.iter().filter(|o| !o.info).count();
     let mut linearized = vec![false; n];
-    let state_bytes = (2 * std::mem::size_of::<M::State>() + 24) as u64;
+    let state_bytes = (std::mem::size_of::<M::State>() + 24) as u64;
     let mut pending_bytes: u64 = 0;
     let mut ticks: u32 = 0;
 
@@ -297,10 +319,16 @@ pub(crate) fn search<M: Model>(
                 continue;
             }
             if let Some(next_state) = model.step(&states.all[state as usize], &ops[i].prepared) {
-                let (next_id, is_new) = states.intern(next_state);
-                if is_new {
-                    pending_bytes += state_bytes;
-                }
+                // Reads leave the state as it was: skip hashing it.
+                let next_id = if next_state == states.all[state as usize] {
+                    state
+                } else {
+                    let (id, is_new) = states.intern(next_state);
+                    if is_new {
+                        pending_bytes += state_bytes;
+                    }
+                    id
+                };
                 let z = zobrist[i];
                 let next_fp = (fp.0 ^ z.0, fp.1 ^ z.1);
                 if cache.insert(Config {
