@@ -191,3 +191,28 @@ fn non_finite_metric_values_are_not_drawn() {
         "a non-finite number reached the page"
     );
 }
+
+#[test]
+fn a_100k_op_history_with_a_counterexample_gives_a_report_under_10_mb() {
+    use shakedown_checkers::{Completion, Counterexample, OpSummary};
+    let history = synthetic_history(100_000, 20, 1);
+    let metrics = synthetic_metrics(&history, 5, 10_000_000);
+    let ops = history.client_ops().unwrap();
+    let last_read = ops.iter().rposition(|o| o.f == "read").unwrap();
+    let prefix = ops[..last_read]
+        .iter()
+        .filter(|o| o.completion == Completion::Ok);
+    let verdict = Verdict::invalid(
+        ops.len(),
+        Counterexample {
+            key: None,
+            op: Some(OpSummary::from(&ops[last_read])),
+            prefix: prefix.map(OpSummary::from).collect(),
+            states: vec!["7".into()],
+            explanation: "the last read".into(),
+        },
+    );
+    let input = ReportInput::new("100k", &history, &verdict, "cas-register").with_metrics(&metrics);
+    let html = render_html(&input).unwrap();
+    assert!(html.len() < 10_000_000, "report is {} bytes", html.len());
+}
