@@ -107,7 +107,11 @@ impl Series {
 
     /// The last finite value, if any.
     pub fn last_value(&self) -> Option<f64> {
-        self.points.iter().rev().map(|p| p.value).find(|v| v.is_finite())
+        self.points
+            .iter()
+            .rev()
+            .map(|p| p.value)
+            .find(|v| v.is_finite())
     }
 }
 
