@@ -382,3 +382,31 @@ fn time_limit_gives_unknown_and_exit_2() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn jsonl_histories_check_like_their_edn() {
+    let dir = scratch("jsonl-verdicts");
+    let h = shakedown_checkers::read_history_file(histories().join("kv-c01-bad.edn")).unwrap();
+    let jsonl = write(
+        &dir,
+        "kv-c01-bad.jsonl",
+        &shakedown_checkers::jsonl::write_history(&h),
+    );
+    // No telling extension: the format is sniffed from the contents.
+    let sniffed = write(
+        &dir,
+        "kv-c01-bad.log",
+        &shakedown_checkers::jsonl::write_history(&h),
+    );
+    let edn = file("kv-c01-bad.edn");
+    let mut explanations = Vec::new();
+    for path in [&edn, &jsonl, &sniffed] {
+        let out = shakedown(&["check", "--json", "--model", "kv", path]);
+        assert_eq!(code(&out), 1, "{path}: {}{}", stdout(&out), stderr(&out));
+        let line: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+        explanations.push(line["counterexample"]["explanation"].clone());
+    }
+    assert_eq!(explanations[0], explanations[1]);
+    assert_eq!(explanations[0], explanations[2]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
