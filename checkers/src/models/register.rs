@@ -97,7 +97,8 @@ fn access(op: &RegOp) -> Option<RegisterAccess> {
     }
 }
 
-/// `register`: reads and writes of one value.
+/// `register`: reads and writes of one value. Reads of nil follow the
+/// same rule as [`CasRegister`]'s.
 #[derive(Debug, Clone)]
 pub struct Register(Core);
 
@@ -138,9 +139,15 @@ impl Model for Register {
     }
 }
 
-/// `cas-register`: a register with compare-and-set. A read of nil means
-/// the register is absent (when it starts absent); a cas on an absent
-/// register fails.
+/// `cas-register`: a register with compare-and-set. A cas on an absent
+/// (nil) register fails.
+///
+/// Reads of nil: on a register that starts absent (initial nil, as in
+/// Jepsen's etcd tests and porcupine), a read of nil means "absent" and must
+/// match. On a register that starts with a value (`--initial 0`, as in
+/// knossos's data) it can never be absent, and knossos takes a read of nil
+/// as one whose value was not recorded; so does this model, leaving such
+/// reads out.
 #[derive(Debug, Clone)]
 pub struct CasRegister(Core);
 
