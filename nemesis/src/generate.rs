@@ -379,19 +379,62 @@ pub fn generate_around(
     }
     let ctx = crate::validate::Context::new(node_count);
     let mut merged = timeline.clone();
-    let mut errors_now = crate::validate::validate(&merged, &ctx).len();
+    // A generated window that closed before a candidate starts has no effect
+    // on it or on anything later (its undo restored what it took), so each
+    // candidate is checked against the timeline and the windows still open:
+    // linear in the run's length rather than quadratic.
+    let mut open: Vec<Event> = Vec::new();
     for e in generated
         .schedule
         .events
         .iter()
         .filter(|e| e.duration.is_some())
     {
-        merged.events.push(e.clone());
-        let errors = crate::validate::validate(&merged, &ctx).len();
-        if errors > errors_now {
-            merged.events.pop();
-        } else {
-            errors_now = errors;
+        open.retain(|o| o.end().is_some_and(|end| end > e.at));
+        let mut without = timeline.clone();
+        without.events.extend(open.iter().cloned());
+        let mut with = without.clone();
+        with.events.push(e.clone());
+        let before = crate::validate::validate(&without, &ctx).len();
+        if crate::validate::validate(&with, &ctx).len() <= before {
+            merged.events.push(e.clone());
+            open.push(e.clone());
+        }
+    }
+    // The check above is local; confirm it on the whole schedule. Drop any
+    // generated event an error names; if errors name only timeline events,
+    // redo the selection exactly (quadratic, and rare).
+    let timeline_len = timeline.events.len();
+    let baseline = crate::validate::validate(timeline, &ctx).len();
+    loop {
+        let errors = crate::validate::validate(&merged, &ctx);
+        if errors.len() <= baseline {
+            break;
+        }
+        let mut culprits: Vec<usize> = errors
+            .iter()
+            .map(|e| e.event)
+            .filter(|i| *i >= timeline_len)
+            .collect();
+        if culprits.is_empty() {
+            merged = timeline.clone();
+            for e in generated
+                .schedule
+                .events
+                .iter()
+                .filter(|e| e.duration.is_some())
+            {
+                merged.events.push(e.clone());
+                if crate::validate::validate(&merged, &ctx).len() > baseline {
+                    merged.events.pop();
+                }
+            }
+            break;
+        }
+        culprits.sort_unstable();
+        culprits.dedup();
+        for i in culprits.into_iter().rev() {
+            merged.events.remove(i);
         }
     }
     let healed_at = faults_until.max(merged.last_time());

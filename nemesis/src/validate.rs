@@ -549,8 +549,14 @@ enum Proc {
         by: usize,
         window_end: Option<SimDuration>,
     },
-    /// A random target may have hit it: nothing is certain.
-    Unknown,
+    /// A random target may have hit it: it may be crashed, or paused, as
+    /// the flags say, or running.
+    Unknown {
+        /// It may be crashed.
+        crashed: bool,
+        /// It may be paused.
+        paused: bool,
+    },
 }
 
 /// A point on the timeline: a start, or the undo of a window.
@@ -634,63 +640,45 @@ fn check_timeline(
             Fault::Heal => partition = None,
             Fault::Crash { target } | Fault::Pause { target } => {
                 let crash = matches!(e.fault, Fault::Crash { .. });
-                match &explicit {
-                    Some(nodes) => {
-                        for &x in nodes {
-                            match procs[x] {
-                                Proc::Crashed { by, window_end } => {
-                                    problems.push(Problem::AlreadyCrashed {
-                                        node: x,
-                                        by,
-                                        window_end,
-                                    })
-                                }
-                                Proc::Paused { by, window_end } => {
-                                    problems.push(Problem::AlreadyPaused {
-                                        node: x,
-                                        by,
-                                        window_end,
-                                    })
-                                }
-                                Proc::Running | Proc::Unknown => {}
-                            }
-                            if !matches!(procs[x], Proc::Running | Proc::Unknown) {
-                                // Keep the state that made this event wrong.
-                                continue;
-                            }
-                            procs[x] = if crash {
-                                Proc::Crashed {
-                                    by: p.event,
-                                    window_end,
-                                }
-                            } else {
-                                Proc::Paused {
-                                    by: p.event,
-                                    window_end,
-                                }
-                            };
-                        }
+                let taken = |by: usize| {
+                    if crash {
+                        Proc::Crashed { by, window_end }
+                    } else {
+                        Proc::Paused { by, window_end }
                     }
-                    None => {
-                        // `all` takes every running node; random targets
-                        // may take any running node.
-                        for proc in procs.iter_mut() {
-                            if *proc == Proc::Running {
-                                *proc = if *target == Target::All {
-                                    if crash {
-                                        Proc::Crashed {
-                                            by: p.event,
-                                            window_end,
-                                        }
-                                    } else {
-                                        Proc::Paused {
-                                            by: p.event,
-                                            window_end,
-                                        }
-                                    }
-                                } else {
-                                    Proc::Unknown
-                                };
+                };
+                let nodes: Vec<usize> = explicit.clone().unwrap_or_else(|| (0..n).collect());
+                for x in nodes {
+                    match procs[x] {
+                        Proc::Crashed { by, window_end } if explicit.is_some() => {
+                            problems.push(Problem::AlreadyCrashed {
+                                node: x,
+                                by,
+                                window_end,
+                            })
+                        }
+                        Proc::Paused { by, window_end } if explicit.is_some() => {
+                            problems.push(Problem::AlreadyPaused {
+                                node: x,
+                                by,
+                                window_end,
+                            })
+                        }
+                        // At run time, crash and pause take running nodes only.
+                        Proc::Crashed { .. } | Proc::Paused { .. } => {}
+                        Proc::Running if explicit.is_some() || *target == Target::All => {
+                            procs[x] = taken(p.event)
+                        }
+                        Proc::Running => {
+                            procs[x] = Proc::Unknown {
+                                crashed: crash,
+                                paused: !crash,
+                            }
+                        }
+                        Proc::Unknown { crashed, paused } => {
+                            procs[x] = Proc::Unknown {
+                                crashed: crashed || crash,
+                                paused: paused || !crash,
                             }
                         }
                     }
@@ -698,52 +686,56 @@ fn check_timeline(
             }
             Fault::Restart { target } | Fault::Resume { target } => {
                 let restart = matches!(e.fault, Fault::Restart { .. });
-                match &explicit {
-                    Some(nodes) => {
-                        for &x in nodes {
-                            match (restart, procs[x]) {
-                                (
-                                    true,
-                                    Proc::Crashed {
-                                        by,
-                                        window_end: Some(end),
-                                    },
-                                )
-                                | (
-                                    false,
-                                    Proc::Paused {
-                                        by,
-                                        window_end: Some(end),
-                                    },
-                                ) => problems.push(Problem::InsideWindow {
-                                    node: x,
-                                    by,
-                                    window_end: end,
-                                }),
-                                (true, Proc::Crashed { .. })
-                                | (false, Proc::Paused { .. })
-                                | (_, Proc::Unknown) => procs[x] = Proc::Running,
-                                (true, _) => problems.push(Problem::NotCrashed(x)),
-                                (false, _) => problems.push(Problem::NotPaused(x)),
+                let certain = explicit.is_some() || *target == Target::All;
+                let nodes: Vec<usize> = explicit.clone().unwrap_or_else(|| (0..n).collect());
+                for x in nodes {
+                    match (restart, procs[x]) {
+                        (
+                            true,
+                            Proc::Crashed {
+                                by,
+                                window_end: Some(end),
+                            },
+                        )
+                        | (
+                            false,
+                            Proc::Paused {
+                                by,
+                                window_end: Some(end),
+                            },
+                        ) if explicit.is_some() => problems.push(Problem::InsideWindow {
+                            node: x,
+                            by,
+                            window_end: end,
+                        }),
+                        (true, Proc::Crashed { .. }) | (false, Proc::Paused { .. }) => {
+                            procs[x] = if certain {
+                                Proc::Running
+                            } else {
+                                Proc::Unknown {
+                                    crashed: restart,
+                                    paused: !restart,
+                                }
                             }
                         }
-                    }
-                    None => {
-                        for proc in procs.iter_mut() {
-                            let hit = matches!(
-                                (restart, *proc),
-                                (true, Proc::Crashed { .. })
-                                    | (false, Proc::Paused { .. })
-                                    | (_, Proc::Unknown)
-                            );
-                            if hit {
-                                *proc = if *target == Target::All {
-                                    Proc::Running
-                                } else {
-                                    Proc::Unknown
-                                };
-                            }
+                        (_, Proc::Unknown { crashed, paused }) if certain => {
+                            // A restart revives a crashed node and leaves a
+                            // paused one paused; a resume the converse.
+                            let (crashed, paused) = if restart {
+                                (false, paused)
+                            } else {
+                                (crashed, false)
+                            };
+                            procs[x] = if crashed || paused {
+                                Proc::Unknown { crashed, paused }
+                            } else {
+                                Proc::Running
+                            };
                         }
+                        (_, Proc::Unknown { .. }) => {}
+                        (true, _) if explicit.is_some() => problems.push(Problem::NotCrashed(x)),
+                        (false, _) if explicit.is_some() => problems.push(Problem::NotPaused(x)),
+                        _ => {}
                     }
                 }
             }
@@ -949,6 +941,63 @@ mod tests {
                 (7, "inside-window"),
             ]
         );
+    }
+
+    #[test]
+    fn random_targets_leave_nodes_uncertain_but_all_is_certain() {
+        let got = problems(
+            vec![
+                Event::new(
+                    s(1),
+                    Fault::Crash {
+                        target: Target::One,
+                    },
+                ),
+                Event::new(
+                    s(2),
+                    Fault::Restart {
+                        target: Target::Node(2),
+                    },
+                ),
+                Event::new(
+                    s(3),
+                    Fault::Pause {
+                        target: Target::All,
+                    },
+                ),
+                Event::new(
+                    s(4),
+                    Fault::Restart {
+                        target: Target::All,
+                    },
+                ),
+                Event::new(
+                    s(5),
+                    Fault::Pause {
+                        target: Target::Node(0),
+                    },
+                ),
+                Event::new(
+                    s(6),
+                    Fault::Resume {
+                        target: Target::All,
+                    },
+                ),
+                Event::new(
+                    s(7),
+                    Fault::Resume {
+                        target: Target::Node(0),
+                    },
+                ),
+            ],
+            &Context::new(3),
+        );
+        // Node 2 may be the one crashed: restarting it is fine. After
+        // `pause all`, `restart all` leaves node 0 paused (if it was not
+        // crashed at 1 s, it is now paused), yet it may have been crashed
+        // since 1 s, so only the resume of a node that cannot be paused
+        // after `resume all` is an error.
+        assert_eq!(got, vec![(6, Problem::NotPaused(0))], "{got:?}");
     }
 
     #[test]
