@@ -46,8 +46,20 @@ fn strict() -> DynamoConfig {
 /// A run under generated faults from `packages` (20 s of faults, then a
 /// healed recovery window and a final read of every key).
 fn faulty_run(seed: u64, packages: &[Package], config: DynamoConfig) -> RunRecord {
+    #[derive(serde::Deserialize)]
+    struct ModelFaults {
+        model_faults: Vec<shakedown_nemesis::Fault>,
+    }
+    let model: ModelFaults = toml::from_str(
+        r#"model_faults = [
+            { fault = "hint-backlog", rate_per_s = 0, target = "all" },
+            { fault = "drop-hints", target = "one" },
+        ]"#,
+    )
+    .expect("model faults parse");
     let generator = GeneratorConfig {
         packages: packages.to_vec(),
+        model_faults: model.model_faults,
         interval: SimDuration::from_secs(2),
         jitter: SimDuration::from_secs(1),
         recovery: SimDuration::from_secs(3),
@@ -80,10 +92,17 @@ fn strict_quorums_with_blocking_read_repair_stay_linearizable_under_faults() {
         Package::Kill,
         Package::Pause,
         Package::Packet,
+        Package::Model,
     ];
     let mut unavailable = 0;
+    let mut model_faults = std::collections::BTreeSet::new();
     for seed in 0..6 {
         let record = faulty_run(seed, &packages, strict());
+        for e in &record.nemesis_log {
+            if e.outcome == "ok" && (e.f == "hint-backlog" || e.f == "drop-hints") {
+                model_faults.insert(e.f.clone());
+            }
+        }
         let v = verdict(&record);
         let (ok, not_ok) = outcomes(&record);
         eprintln!("seed {seed}: {:?}, {ok} ok, {not_ok} fail/info", v.outcome);
@@ -96,6 +115,11 @@ fn strict_quorums_with_blocking_read_repair_stay_linearizable_under_faults() {
         assert!(ok > 150, "seed {seed}: only {ok} ops succeeded");
         unavailable += not_ok;
     }
+    assert_eq!(
+        model_faults.len(),
+        2,
+        "both model faults ran: {model_faults:?}"
+    );
     // Not vacuous: the faults cost availability.
     assert!(
         unavailable > 0,
@@ -113,6 +137,7 @@ fn strict_quorum_sweep_200_seeds() {
         Package::Kill,
         Package::Pause,
         Package::Packet,
+        Package::Model,
     ];
     let seeds = shakedown_sim::seeds(0..200).expect("SHAKEDOWN_SEED parses");
     for seed in seeds {
