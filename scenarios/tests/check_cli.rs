@@ -410,3 +410,49 @@ fn jsonl_histories_check_like_their_edn() {
     assert_eq!(explanations[0], explanations[2]);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn report_flag_writes_a_report_per_history() {
+    let dir = scratch("report");
+    let one = dir.join("one.html");
+    let out = shakedown(&[
+        "check",
+        "--model",
+        "cas-register",
+        "--initial",
+        "0",
+        "--report",
+        &one.display().to_string(),
+        &file("knossos-cas-register-bad-rethink-fail-minimal.edn"),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let html = std::fs::read_to_string(&one).expect("report written");
+    assert!(
+        html.contains("id=\"counterexample\""),
+        "report has no counterexample section"
+    );
+    assert!(html.contains("invalid"));
+
+    let many = dir.join("many");
+    let out = shakedown(&[
+        "check",
+        "--model",
+        "cas-register",
+        "--initial",
+        "0",
+        "--report",
+        &many.display().to_string(),
+        &file("knossos-cas-register-good-cas-register-bug.edn"),
+        &file("knossos-cas-register-bad-immediate-failure.edn"),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    for stem in [
+        "knossos-cas-register-good-cas-register-bug",
+        "knossos-cas-register-bad-immediate-failure",
+    ] {
+        assert!(
+            many.join(format!("{stem}.html")).is_file(),
+            "no report for {stem}"
+        );
+    }
+}

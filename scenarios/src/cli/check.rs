@@ -43,6 +43,12 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value = "4GiB", value_parser = parse_bytes)]
     pub memory_limit: u64,
 
+    /// Also write a self-contained HTML report. With one file, PATH is the
+    /// report; with several, PATH is a directory that gets `<stem>.html` for
+    /// each file.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+
     /// History files: `.edn` (Jepsen's layouts) or `.jsonl`.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -67,9 +73,25 @@ pub fn run(args: Args) -> u8 {
         time_limit: Some(args.time_limit),
         memory_limit_bytes: Some(args.memory_limit),
     };
+    let several = args.files.len() > 1;
+    if let (Some(dir), true) = (&args.report, several) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return super::bad_input(format!("--report {}: {e}", dir.display()));
+        }
+    }
     let mut worst = EXIT_VALID;
     for file in &args.files {
-        let code = check_file(file, model.as_ref(), budget, args.json);
+        let report = args.report.as_ref().map(|out| {
+            if several {
+                let stem = file
+                    .file_stem()
+                    .map_or_else(|| "history".into(), |s| s.to_string_lossy().into_owned());
+                out.join(format!("{stem}.html"))
+            } else {
+                out.clone()
+            }
+        });
+        let code = check_file(file, model.as_ref(), budget, args.json, report.as_deref());
         worst = worse(worst, code);
     }
     worst
@@ -90,7 +112,13 @@ fn worse(a: u8, b: u8) -> u8 {
     }
 }
 
-fn check_file(file: &Path, model: &dyn AnyModel, budget: Budget, json: bool) -> u8 {
+fn check_file(
+    file: &Path,
+    model: &dyn AnyModel,
+    budget: Budget,
+    json: bool,
+    report: Option<&Path>,
+) -> u8 {
     let (history, positions) = match read_history_file_with_positions(file) {
         Ok(parsed) => parsed,
         Err(e) => return report_bad_input(file, model, &e.to_string(), json),
@@ -104,6 +132,18 @@ fn check_file(file: &Path, model: &dyn AnyModel, budget: Budget, json: bool) -> 
                 print_json(file, model, &verdict, elapsed);
             } else {
                 print_text(file, model, &verdict, elapsed);
+            }
+            if let Some(out) = report {
+                if let Err(e) = super::report::write_check_report(
+                    out,
+                    file,
+                    &history,
+                    &verdict,
+                    model.model_name(),
+                ) {
+                    return super::bad_input(format!("--report {}: {e}", out.display()));
+                }
+                eprintln!("report: {}", out.display());
             }
             match verdict.outcome {
                 Outcome::Valid => EXIT_VALID,
