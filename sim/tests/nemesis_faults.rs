@@ -109,6 +109,15 @@ impl Node for ProbeNode {
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, req: ClientRequest) {
         ctx.respond(req.id, ClientResponse::fail("the probe serves no clients"));
     }
+
+    /// Node 3 claims to lead, so that role targets have something to hit.
+    fn roles(&self) -> Vec<String> {
+        if self.id == 3 {
+            vec!["leader".to_string()]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 impl ClusterModel for Probe {
@@ -116,6 +125,10 @@ impl ClusterModel for Probe {
 
     fn name(&self) -> &str {
         "probe"
+    }
+
+    fn roles(&self) -> Vec<String> {
+        vec!["leader".to_string()]
     }
 
     fn build(&self, init: &NodeInit<'_>) -> ProbeNode {
@@ -758,4 +771,46 @@ fn generated_faults_replay_exactly_on_the_engine() {
     assert!(a.0.len() > 10, "faults ran: {}", a.0.len());
     assert_eq!(a, run(5));
     assert_ne!(a.0, run(6).0);
+}
+
+/// A role target resolves, when the fault starts, to the nodes the model
+/// says hold the role; an unknown role is refused before the run.
+#[test]
+fn role_targets_hit_the_nodes_holding_the_role() {
+    use shakedown_sim::NodeStatus;
+    let crash = Fault::Crash {
+        target: Target::Role("leader".into()),
+    };
+    let mut c = cluster(vec![Event::with_duration(ms(1000), crash, ms(1000))], 5, 12);
+    run_until(&mut c, 1500);
+    for i in 0..NODES {
+        let want = if i == 3 {
+            NodeStatus::Crashed
+        } else {
+            NodeStatus::Up
+        };
+        assert_eq!(c.status(NodeId::from_index(i)).unwrap(), want, "n{i}");
+    }
+    run_until(&mut c, 2500);
+    assert_eq!(c.status(NodeId(3)).unwrap(), NodeStatus::Up);
+
+    let config = SimConfig {
+        nodes: NODES,
+        clients: 0,
+        nemesis: Some(Schedule::new(vec![Event::new(
+            ms(1000),
+            Fault::Pause {
+                target: Target::Role("leadr".into()),
+            },
+        )])),
+        ..SimConfig::default()
+    };
+    let err = TurmoilCluster::new(&config, Probe { period_ms: 5 })
+        .err()
+        .expect("an unknown role is refused")
+        .to_string();
+    assert!(
+        err.contains("event 0") && err.contains("did you mean `leader`"),
+        "{err}"
+    );
 }
