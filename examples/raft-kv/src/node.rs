@@ -25,6 +25,10 @@ const FORWARD_HOPS_MAX: u8 = 2;
 /// The node a client reached resends a forwarded request at most this many
 /// times (every two heartbeats) until the leader acknowledges it.
 const FORWARD_RESENDS_MAX: u8 = 5;
+/// A request parked while no leader is known waits at most this many resend
+/// ticks (about an election), then fails: better a quick `fail` than a
+/// client timeout, which is `info`.
+const FORWARD_PARK_TICKS_MAX: u8 = 3;
 
 /// What a node currently is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -632,7 +636,12 @@ impl RaftNode {
         if tick {
             forwarded.retain(|_, f| {
                 f.ticks += 1;
-                let keep = f.ticks <= FORWARD_RESENDS_MAX;
+                let limit = if f.sent {
+                    FORWARD_RESENDS_MAX
+                } else {
+                    FORWARD_PARK_TICKS_MAX
+                };
+                let keep = f.ticks <= limit;
                 if !keep && !f.sent {
                     ctx.respond(f.req.id, ClientResponse::fail("not-leader"));
                 }

@@ -496,7 +496,7 @@ fn followers_forward_and_fail_only_when_nothing_was_proposed() {
 fn a_request_parked_too_long_without_a_leader_fails_because_it_was_never_sent() {
     let mut net = Net::new(3, RaftKvConfig::default());
     net.request(1, req(1, "write", 1.into()));
-    for _ in 0..5 {
+    for _ in 0..3 {
         net.fire_retry(1);
         assert_eq!(net.response(1), None);
     }
