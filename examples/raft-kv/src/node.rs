@@ -252,8 +252,10 @@ impl RaftNode {
     /// Moves to `term` as a follower (of `leader`, if known).
     fn become_follower(&mut self, ctx: &mut Ctx<'_, Self>, term: u64, leader: Option<NodeId>) {
         if term > self.hard.term {
+            // Durable before any reply that shows the new term.
             self.hard = HardState { term, vote: None };
             self.save_hard(ctx);
+            self.sync(ctx);
         }
         if self.role == Role::Leader {
             self.stop_leader_timers(ctx);

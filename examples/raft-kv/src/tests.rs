@@ -741,3 +741,30 @@ fn a_resent_write_takes_effect_once() {
         "no-op and two writes"
     );
 }
+
+#[test]
+fn a_new_term_is_synced_before_the_reply_that_shows_it() {
+    let mut h = Harness::new(RaftNode::new(RaftKvConfig::default()), NodeId(1), 3, 1);
+    h.start();
+    let heartbeat = Message::Append {
+        term: 4,
+        prev_index: 0,
+        prev_term: 0,
+        entries: Vec::new(),
+        commit: 0,
+        round: 1,
+    };
+    let fx = h.message(NodeId(0), heartbeat);
+    assert!(matches!(
+        fx.sends[0].1,
+        Message::AppendReply {
+            term: 4,
+            success: true,
+            ..
+        }
+    ));
+    assert!(h.storage.is_synced());
+    h.crash_and_replace(RaftNode::new(RaftKvConfig::default()));
+    h.start();
+    assert_eq!(h.node.term(), 4);
+}
