@@ -413,3 +413,75 @@ fn a_lease_is_sound_without_clock_faults_on_200_seeds() {
         lease_without_clock_faults(seed);
     }
 }
+
+/// Harsher than the combined scenario: 5% loss and 5% duplication on every
+/// link, faults every ~0.4 s, clock bumps up to 5 s, 10 clients at 300 ops/s.
+fn harsh(seed: u64, nodes: usize) -> (SimConfig, u64) {
+    let generator = GeneratorConfig {
+        interval: ms(400),
+        jitter: ms(200),
+        recovery: ms(2_000),
+        clock_offset_ms_max: 5_000,
+        ..GeneratorConfig::default()
+    };
+    let generated = generate(&generator, nodes, ms(6_000), seed).expect("generates");
+    let final_reads_ms = generated.quiet_until.as_millis();
+    let config = SimConfig {
+        seed,
+        nodes,
+        clients: 10,
+        workload: Workload {
+            mix: vec![(OpKind::Read, 2), (OpKind::Write, 2), (OpKind::Cas, 2)],
+            keys: Some(3),
+            pacing: Pacing::Rate { ops_per_s: 300.0 },
+            limit: OpLimit::DurationMs(6_000),
+            timeout_ms: 400,
+            final_reads_at_ms: Some(final_reads_ms),
+            ..Workload::default()
+        },
+        network: LinkConfig {
+            loss_rate: 0.05,
+            duplicate_rate: 0.05,
+            ..LinkConfig::default()
+        },
+        duration_ms: final_reads_ms + 5_000,
+        nemesis: Some(generated.schedule),
+        ..SimConfig::default()
+    };
+    (config, final_reads_ms)
+}
+
+/// 5 nodes with ReadIndex and 3 nodes with log reads, under [`harsh`]
+/// faults: linearizable, and every final read served.
+#[test]
+#[ignore = "long sweep: 2 x 150 seeds"]
+fn harsh_faults_on_5_nodes_and_log_reads_on_150_seeds() {
+    for seed in sweep(150) {
+        for (nodes, read_path) in [(5, ReadPath::ReadIndex), (3, ReadPath::Log)] {
+            let (config, final_reads_ms) = harsh(seed, nodes);
+            let model = RaftKv::new(RaftKvConfig {
+                read_path,
+                ..RaftKvConfig::default()
+            });
+            let record = run(&config, model).expect("runs");
+            let v = verdict(&record);
+            assert_eq!(
+                v.outcome,
+                Outcome::Valid,
+                "seed {seed:#x}, {nodes} nodes: {v:?}"
+            );
+            let final_ns = (final_reads_ms as i64) * 1_000_000;
+            let unserved = record
+                .history
+                .events
+                .iter()
+                .filter(|e| e.time_ns >= Some(final_ns) && e.process != Process::nemesis())
+                .filter(|e| !matches!(e.kind, EventType::Invoke | EventType::Ok))
+                .count();
+            assert_eq!(
+                unserved, 0,
+                "seed {seed:#x}, {nodes} nodes: final reads not served"
+            );
+        }
+    }
+}
