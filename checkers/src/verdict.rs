@@ -1,7 +1,7 @@
 //! What a checker concludes about a history, and the budget it may spend.
 
 use crate::history::Op;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Jepsen's three verdicts.
@@ -58,7 +58,7 @@ impl Default for Budget {
 }
 
 /// Why an operation cannot be linearized, told for a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counterexample {
     /// The key of the independent part that failed (for keyed models).
     pub key: Option<String>,
@@ -73,7 +73,7 @@ pub struct Counterexample {
 }
 
 /// An operation as a report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpSummary {
     /// [`Op::id`] of the operation.
     pub id: usize,

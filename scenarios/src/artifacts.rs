@@ -14,9 +14,7 @@
 
 use crate::report::{self, Metrics, OpCounts, ReportError, ReportInput};
 use serde::{Deserialize, Serialize};
-use shakedown_checkers::{
-    edn, jsonl, Counterexample, History, OpSummary, Outcome, ReadError, Verdict,
-};
+use shakedown_checkers::{edn, jsonl, Counterexample, History, Outcome, ReadError, Verdict};
 use std::path::{Path, PathBuf};
 
 /// `history.edn`.
@@ -138,11 +136,7 @@ impl<'a> RunArtifacts<'a> {
             history_span_ns: span,
             timings: self.timings,
             reason: self.verdict.reason.clone(),
-            counterexample: self
-                .verdict
-                .counterexample
-                .as_ref()
-                .map(CounterexampleRecord::from),
+            counterexample: self.verdict.counterexample.clone(),
             files: Files {
                 history_edn: HISTORY_EDN.to_owned(),
                 history_jsonl: HISTORY_JSONL.to_owned(),
@@ -188,7 +182,7 @@ pub struct ResultsFile {
     /// Why the verdict is unknown.
     pub reason: Option<String>,
     /// Why the verdict is invalid.
-    pub counterexample: Option<CounterexampleRecord>,
+    pub counterexample: Option<Counterexample>,
     /// The other files of the run directory.
     pub files: Files,
 }
@@ -206,100 +200,6 @@ pub struct Files {
     pub report_html: String,
 }
 
-/// A [`Counterexample`] as `results.json` stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CounterexampleRecord {
-    /// See [`Counterexample::key`].
-    pub key: Option<String>,
-    /// See [`Counterexample::op`].
-    pub op: Option<OpRecord>,
-    /// See [`Counterexample::prefix`].
-    pub prefix: Vec<OpRecord>,
-    /// See [`Counterexample::states`].
-    pub states: Vec<String>,
-    /// See [`Counterexample::explanation`].
-    pub explanation: String,
-}
-
-/// An [`OpSummary`] as `results.json` stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpRecord {
-    /// See [`OpSummary::id`].
-    pub id: usize,
-    /// See [`OpSummary::invoke_index`].
-    pub invoke_index: usize,
-    /// See [`OpSummary::complete_index`].
-    pub complete_index: Option<usize>,
-    /// See [`OpSummary::process`].
-    pub process: String,
-    /// See [`OpSummary::f`].
-    pub f: String,
-    /// See [`OpSummary::key`].
-    pub key: Option<String>,
-    /// See [`OpSummary::invoke_value`].
-    pub invoke_value: String,
-    /// See [`OpSummary::value`].
-    pub value: String,
-    /// See [`OpSummary::completion`].
-    pub completion: String,
-}
-
-impl From<&OpSummary> for OpRecord {
-    fn from(o: &OpSummary) -> Self {
-        OpRecord {
-            id: o.id,
-            invoke_index: o.invoke_index,
-            complete_index: o.complete_index,
-            process: o.process.clone(),
-            f: o.f.clone(),
-            key: o.key.clone(),
-            invoke_value: o.invoke_value.clone(),
-            value: o.value.clone(),
-            completion: o.completion.clone(),
-        }
-    }
-}
-
-impl From<&OpRecord> for OpSummary {
-    fn from(o: &OpRecord) -> Self {
-        OpSummary {
-            id: o.id,
-            invoke_index: o.invoke_index,
-            complete_index: o.complete_index,
-            process: o.process.clone(),
-            f: o.f.clone(),
-            key: o.key.clone(),
-            invoke_value: o.invoke_value.clone(),
-            value: o.value.clone(),
-            completion: o.completion.clone(),
-        }
-    }
-}
-
-impl From<&Counterexample> for CounterexampleRecord {
-    fn from(c: &Counterexample) -> Self {
-        CounterexampleRecord {
-            key: c.key.clone(),
-            op: c.op.as_ref().map(OpRecord::from),
-            prefix: c.prefix.iter().map(OpRecord::from).collect(),
-            states: c.states.clone(),
-            explanation: c.explanation.clone(),
-        }
-    }
-}
-
-impl From<&CounterexampleRecord> for Counterexample {
-    fn from(c: &CounterexampleRecord) -> Self {
-        Counterexample {
-            key: c.key.clone(),
-            op: c.op.as_ref().map(OpSummary::from),
-            prefix: c.prefix.iter().map(OpSummary::from).collect(),
-            states: c.states.clone(),
-            explanation: c.explanation.clone(),
-        }
-    }
-}
-
 impl ResultsFile {
     /// The verdict this file records.
     pub fn verdict(&self) -> Result<Verdict, String> {
@@ -315,7 +215,7 @@ impl ResultsFile {
         };
         Ok(Verdict {
             outcome,
-            counterexample: self.counterexample.as_ref().map(Counterexample::from),
+            counterexample: self.counterexample.clone(),
             reason: self.reason.clone(),
             ops: self.checked_ops,
         })

@@ -97,6 +97,42 @@ fn access(op: &RegOp) -> Option<RegisterAccess> {
     }
 }
 
+/// The `Model` impl shared by [`Register`] and [`CasRegister`]: they differ
+/// only in their name and in whether `cas` is allowed.
+macro_rules! register_model {
+    ($model:ident, $name:literal, cas_allowed: $cas:literal) => {
+        impl Model for $model {
+            type State = Value;
+            type Op = RegOp;
+
+            fn name(&self) -> &str {
+                $name
+            }
+            fn init(&self) -> Value {
+                self.0.initial.clone()
+            }
+            fn prepare(&self, op: &Op) -> Result<Option<RegOp>, ModelError> {
+                self.0.prepare(op, $cas, $name)
+            }
+            fn step(&self, state: &Value, op: &RegOp) -> Option<Value> {
+                step(state, op)
+            }
+            fn describe_state(&self, state: &Value) -> String {
+                state.to_string()
+            }
+            fn explain_step(&self, state: &Value, op: &RegOp) -> String {
+                explain(state, op)
+            }
+            fn register_access(&self, op: &RegOp) -> Option<RegisterAccess> {
+                access(op)
+            }
+            fn register_value(&self, state: &Value) -> Option<Value> {
+                Some(state.clone())
+            }
+        }
+    };
+}
+
 /// `register`: reads and writes of one value. Reads of nil follow the
 /// same rule as [`CasRegister`]'s.
 #[derive(Debug, Clone)]
@@ -109,35 +145,7 @@ impl Register {
     }
 }
 
-impl Model for Register {
-    type State = Value;
-    type Op = RegOp;
-
-    fn name(&self) -> &str {
-        "register"
-    }
-    fn init(&self) -> Value {
-        self.0.initial.clone()
-    }
-    fn prepare(&self, op: &Op) -> Result<Option<RegOp>, ModelError> {
-        self.0.prepare(op, false, "register")
-    }
-    fn step(&self, state: &Value, op: &RegOp) -> Option<Value> {
-        step(state, op)
-    }
-    fn describe_state(&self, state: &Value) -> String {
-        state.to_string()
-    }
-    fn explain_step(&self, state: &Value, op: &RegOp) -> String {
-        explain(state, op)
-    }
-    fn register_access(&self, op: &RegOp) -> Option<RegisterAccess> {
-        access(op)
-    }
-    fn register_value(&self, state: &Value) -> Option<Value> {
-        Some(state.clone())
-    }
-}
+register_model!(Register, "register", cas_allowed: false);
 
 /// `cas-register`: a register with compare-and-set. A cas on an absent
 /// (nil) register fails.
@@ -158,35 +166,7 @@ impl CasRegister {
     }
 }
 
-impl Model for CasRegister {
-    type State = Value;
-    type Op = RegOp;
-
-    fn name(&self) -> &str {
-        "cas-register"
-    }
-    fn init(&self) -> Value {
-        self.0.initial.clone()
-    }
-    fn prepare(&self, op: &Op) -> Result<Option<RegOp>, ModelError> {
-        self.0.prepare(op, true, "cas-register")
-    }
-    fn step(&self, state: &Value, op: &RegOp) -> Option<Value> {
-        step(state, op)
-    }
-    fn describe_state(&self, state: &Value) -> String {
-        state.to_string()
-    }
-    fn explain_step(&self, state: &Value, op: &RegOp) -> String {
-        explain(state, op)
-    }
-    fn register_access(&self, op: &RegOp) -> Option<RegisterAccess> {
-        access(op)
-    }
-    fn register_value(&self, state: &Value) -> Option<Value> {
-        Some(state.clone())
-    }
-}
+register_model!(CasRegister, "cas-register", cas_allowed: true);
 
 #[cfg(test)]
 mod tests {
