@@ -9,7 +9,7 @@ use crate::value::Value;
 use crate::verdict::{Budget, Counterexample, OpSummary, Verdict};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Checks whether `history` is linearizable with respect to `model`.
@@ -48,18 +48,19 @@ pub fn try_check<M: Model>(
     }
     let ops = history.client_ops()?;
     let parts = prepare(model, &ops)?;
-    let stop = AtomicBool::new(false);
+    let first_invalid = AtomicUsize::new(usize::MAX);
     let memory_used_bytes = AtomicU64::new(0);
-    let limits = Limits {
-        deadline: budget.time_limit.map(|d| started + d),
-        time_limit: budget.time_limit,
-        memory_limit_bytes: budget.memory_limit_bytes,
-        memory_used_bytes: &memory_used_bytes,
-        stop: &stop,
-    };
 
-    let check_part = |(key, part_ops): &(Option<Value>, Vec<PartOp<M::Op>>)| -> PartResult {
-        if stop.load(Ordering::Relaxed) {
+    let check_part = |(part, (key, part_ops)): (usize, &Part<M::Op>)| {
+        let limits = Limits {
+            deadline: budget.time_limit.map(|d| started + d),
+            time_limit: budget.time_limit,
+            memory_limit_bytes: budget.memory_limit_bytes,
+            memory_used_bytes: &memory_used_bytes,
+            first_invalid: &first_invalid,
+            part,
+        };
+        if limits.cancelled() {
             return PartResult::Cancelled;
         }
         let init = model.init_part(key.as_ref());
@@ -76,14 +77,17 @@ pub fn try_check<M: Model>(
             }
         };
         if matches!(result, PartResult::Invalid(_)) {
-            stop.store(true, Ordering::Relaxed);
+            first_invalid.fetch_min(part, Ordering::Relaxed);
         }
         result
     };
+    // Parts after an invalid one are cancelled, never parts before it, so
+    // the first `Invalid` below is the first invalid part: the same
+    // counterexample on every run.
     let results: Vec<PartResult> = if parts.len() <= 1 {
-        parts.iter().map(check_part).collect()
+        parts.iter().enumerate().map(check_part).collect()
     } else {
-        parts.par_iter().map(check_part).collect()
+        parts.par_iter().enumerate().map(check_part).collect()
     };
 
     let n = ops.len();
@@ -142,12 +146,12 @@ enum PartResult {
     Cancelled,
 }
 
+/// One independent part of a history (a key, for keyed models) and its ops.
+type Part<O> = (Option<Value>, Vec<PartOp<O>>);
+
 /// Drops `fail` ops, prepares the rest and splits them into parts.
 #[allow(clippy::type_complexity)]
-fn prepare<M: Model>(
-    model: &M,
-    ops: &[Op],
-) -> Result<Vec<(Option<Value>, Vec<PartOp<M::Op>>)>, CheckError> {
+fn prepare<M: Model>(model: &M, ops: &[Op]) -> Result<Vec<Part<M::Op>>, CheckError> {
     let mut parts: BTreeMap<Option<Value>, Vec<PartOp<M::Op>>> = BTreeMap::new();
     // The latest info op seen with the same f, key and value, per part: its
     // position in the part.
@@ -204,7 +208,7 @@ fn counterexample<M: Model>(
     budget: Budget,
     started: Instant,
 ) -> Counterexample {
-    let stop = AtomicBool::new(false);
+    let first_invalid = AtomicUsize::new(usize::MAX);
     let memory_used_bytes = AtomicU64::new(0);
     let limits = Limits {
         // The verdict is known; only the explanation is at stake. Search
@@ -217,7 +221,8 @@ fn counterexample<M: Model>(
         time_limit: budget.time_limit,
         memory_limit_bytes: budget.memory_limit_bytes,
         memory_used_bytes: &memory_used_bytes,
-        stop: &stop,
+        first_invalid: &first_invalid,
+        part: 0,
     };
     let init = model.init_part(key);
     let found = match search::search(model, init, part_ops, &limits, true) {

@@ -22,7 +22,7 @@
 use crate::model::Model;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// One operation of a part, prepared for the search.
@@ -58,7 +58,20 @@ pub(crate) struct Limits<'a> {
     pub time_limit: Option<Duration>,
     pub memory_limit_bytes: Option<u64>,
     pub memory_used_bytes: &'a AtomicU64,
-    pub stop: &'a AtomicBool,
+    /// Index of the first part found invalid so far (`usize::MAX`: none).
+    /// A search stops once an earlier part is invalid; later parts keep
+    /// going, so the part reported is always the first invalid one, however
+    /// the threads were scheduled.
+    pub first_invalid: &'a AtomicUsize,
+    /// Index of the part this search checks.
+    pub part: usize,
+}
+
+impl Limits<'_> {
+    /// True once a part before this one has been found invalid.
+    pub fn cancelled(&self) -> bool {
+        self.first_invalid.load(Ordering::Relaxed) < self.part
+    }
 }
 
 /// Why an op cannot be linearized: from the deepest dead end of the search.
@@ -279,7 +292,7 @@ pub(crate) fn search<M: Model>(
                 .fetch_add(pending_bytes, Ordering::Relaxed)
                 + pending_bytes;
             pending_bytes = 0;
-            if limits.stop.load(Ordering::Relaxed) {
+            if limits.cancelled() {
                 return SearchResult::Cancelled;
             }
             if let Some(cap) = limits.memory_limit_bytes {
