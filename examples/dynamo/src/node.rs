@@ -159,6 +159,16 @@ impl DynamoNode {
         true
     }
 
+    /// Applies a replicated `cell` and tells whether the newest version
+    /// held here is now at least that one: the condition for acknowledging
+    /// it (true unless the disk refused the write).
+    fn apply_and_hold(&mut self, ctx: &mut Ctx<'_, Self>, key: &str, cell: &Cell) -> bool {
+        self.apply_local(ctx, key, cell);
+        self.data
+            .get(key)
+            .is_some_and(|c| c.version >= cell.version)
+    }
+
     fn emit_gauges(&self, ctx: &mut Ctx<'_, Self>) {
         let s = self.hints.stats;
         ctx.gauge("hint_queue_depth", self.hints.depth() as f64);
@@ -717,14 +727,7 @@ impl Node for DynamoNode {
         match msg {
             Msg::Ping => {}
             Msg::Replicate { op, key, cell } => {
-                self.apply_local(ctx, &key, &cell);
-                // Ack only if the newest version here is at least this one
-                // (it always is, unless the disk refused the write).
-                if self
-                    .data
-                    .get(&key)
-                    .is_some_and(|c| c.version >= cell.version)
-                {
+                if self.apply_and_hold(ctx, &key, &cell) {
                     ctx.send(from, Msg::ReplicateAck { op });
                 }
             }
@@ -797,12 +800,7 @@ impl Node for DynamoNode {
                 }
             }
             Msg::HintReplay { hint, key, cell } => {
-                self.apply_local(ctx, &key, &cell);
-                if self
-                    .data
-                    .get(&key)
-                    .is_some_and(|c| c.version >= cell.version)
-                {
+                if self.apply_and_hold(ctx, &key, &cell) {
                     ctx.send(from, Msg::HintReplayAck { hint });
                 }
             }
