@@ -3,7 +3,10 @@
 //! seed and merged with the explicit timeline) and the checker.
 
 use crate::scenario::{KeyChoice, LatencyShape, LatencySpec, Scenario};
-use shakedown_checkers::{model_by_name, AnyModel, Budget, Value};
+use shakedown_checkers::{
+    model_by_name, AnyModel, Budget, Completion, Counterexample, History, Op, OpSummary, Value,
+    Verdict,
+};
 use shakedown_nemesis::{Schedule, SimDuration};
 use shakedown_sim::{
     KeyDistribution, Latency, LinkConfig, OpKind, OpLimit, Pacing, Shape, SimConfig, Workload,
@@ -186,6 +189,71 @@ pub fn checker(scenario: &Scenario) -> Result<Box<dyn AnyModel>, String> {
         None => Value::Nil,
     };
     model_by_name(c.model.get_ref(), initial).map_err(|e| e.to_string())
+}
+
+/// Liveness (`[checker] require_final_reads`): every final read, the reads
+/// invoked at or after `final_reads_at_ms`, completed `ok`. `None` when the
+/// scenario does not ask for it or it holds; otherwise the invalid verdict,
+/// with the first read that was not served as its counterexample.
+pub fn final_reads_verdict(
+    scenario: &Scenario,
+    history: &History,
+    final_reads_at_ms: Option<u64>,
+) -> Option<Verdict> {
+    let required = scenario
+        .file
+        .checker
+        .require_final_reads
+        .as_ref()
+        .is_some_and(|r| *r.get_ref());
+    if !required {
+        return None;
+    }
+    let ops = history.client_ops().ok()?;
+    let at_ns =
+        final_reads_at_ms.map(|ms| i64::try_from(ms.saturating_mul(1_000_000)).unwrap_or(i64::MAX));
+    let finals: Vec<&Op> = ops
+        .iter()
+        .filter(|op| {
+            op.f == "read" && at_ns.is_some_and(|at| op.invoke_time_ns.is_some_and(|t| t >= at))
+        })
+        .collect();
+    let explanation;
+    let op = match finals.iter().find(|op| op.completion != Completion::Ok) {
+        Some(op) => {
+            let key = op
+                .key
+                .as_ref()
+                .map_or_else(String::new, |k| format!(" of key {k}"));
+            explanation = format!(
+                "Liveness: the final read{key} by process {} was not served: it completed {}, \
+                 though it was issued after the fault schedule and its recovery window.",
+                op.process,
+                match op.completion {
+                    Completion::Fail => "fail",
+                    _ => "info (timed out or unknown)",
+                }
+            );
+            Some(OpSummary::from(*op))
+        }
+        None if finals.is_empty() => {
+            explanation = "Liveness: no final read was issued before the run ended; \
+                           give the run more simulated time (`[limits] duration`)."
+                .to_owned();
+            None
+        }
+        None => return None,
+    };
+    Some(Verdict::invalid(
+        ops.len(),
+        Counterexample {
+            key: op.as_ref().and_then(|o| o.key.clone()),
+            op,
+            prefix: Vec::new(),
+            states: Vec::new(),
+            explanation,
+        },
+    ))
 }
 
 /// The checker's budget, from `[limits]`.

@@ -178,10 +178,19 @@ pub fn run_seed(
     let (record, verdict, check_ms) = match result {
         Ok(record) => {
             let started = Instant::now();
-            let verdict = match checker.check_history(&record.history, plan::budget(scenario)) {
+            let mut verdict = match checker.check_history(&record.history, plan::budget(scenario)) {
                 Ok(v) => v,
                 Err(e) => Verdict::unknown(0, format!("the history could not be checked: {e}")),
             };
+            if verdict.outcome == Outcome::Valid {
+                if let Some(liveness) = plan::final_reads_verdict(
+                    scenario,
+                    &record.history,
+                    config.workload.final_reads_at_ms,
+                ) {
+                    verdict = liveness;
+                }
+            }
             (Some(record), verdict, Some(ms(started.elapsed())))
         }
         Err(RunError::Sim(shakedown_sim::SimError::Engine { at_ms, message })) => (

@@ -333,6 +333,11 @@ pub struct CheckerSpec {
     /// The model's initial state, in EDN (`"0"`, `"{:x 0}"`; default nil).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial: Option<Spanned<String>>,
+    /// Liveness: every final read (`[workload] final_reads`) must complete
+    /// `ok`. A final read that times out, fails or is never issued makes
+    /// the run invalid, with that read as the counterexample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_final_reads: Option<Spanned<bool>>,
 }
 
 fn default_checker_model() -> Spanned<String> {
@@ -344,6 +349,7 @@ impl Default for CheckerSpec {
         CheckerSpec {
             model: default_checker_model(),
             initial: None,
+            require_final_reads: None,
         }
     }
 }
@@ -751,6 +757,14 @@ impl Scenario {
 
         // The workload.
         let w = &f.workload;
+        if let Some(required) = &f.checker.require_final_reads {
+            if *required.get_ref() && !w.final_reads {
+                errors.push(self.error_at(
+                    required.span(),
+                    "`require_final_reads` needs final reads: add `final_reads = true` to [workload]",
+                ));
+            }
+        }
         if let (Some(ops), Some(d)) = (&w.ops, &w.duration) {
             errors.push(self.error_at(
                 d.span(),
