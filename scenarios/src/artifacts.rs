@@ -44,24 +44,13 @@ pub struct Timings {
     pub check_ms: Option<u64>,
 }
 
-/// Everything a run directory is written from. Borrowed, so the runner and
-/// the check command keep their data.
+/// Everything a run directory is written from: what the report shows, plus
+/// the run's timings. Borrowed, so the runner and the check command keep
+/// their data.
 #[derive(Debug, Clone)]
 pub struct RunArtifacts<'a> {
-    /// Scenario name, or the history's file name.
-    pub title: String,
-    /// The history.
-    pub history: &'a History,
-    /// The checker's verdict on it.
-    pub verdict: &'a Verdict,
-    /// The model checked against.
-    pub model: String,
-    /// The run's seed.
-    pub seed: Option<u64>,
-    /// The command that replays the run.
-    pub replay_command: Option<String>,
-    /// Metrics, written to `metrics.json` when present.
-    pub metrics: Option<&'a Metrics>,
+    /// Title, history, verdict, model, seed, replay command and metrics.
+    pub report: ReportInput<'a>,
     /// Wall-clock timings.
     pub timings: Timings,
 }
@@ -76,38 +65,24 @@ impl<'a> RunArtifacts<'a> {
         model: impl Into<String>,
     ) -> Self {
         RunArtifacts {
-            title: title.into(),
-            history,
-            verdict,
-            model: model.into(),
-            seed: None,
-            replay_command: None,
-            metrics: None,
+            report: ReportInput::new(title, history, verdict, model),
             timings: Timings::default(),
         }
     }
 
     /// What the report shows.
     pub fn report_input(&self) -> ReportInput<'a> {
-        ReportInput {
-            title: self.title.clone(),
-            history: self.history,
-            verdict: self.verdict,
-            model: self.model.clone(),
-            seed: self.seed,
-            replay_command: self.replay_command.clone(),
-            metrics: self.metrics,
-        }
+        self.report.clone()
     }
 
     /// The contents of `results.json`.
     pub fn results(&self) -> ResultsFile {
-        let counts = match self.history.client_ops() {
+        let counts = match self.report.history.client_ops() {
             Ok(ops) => OpCounts::of(&ops),
             Err(_) => OpCounts::default(),
         };
         let span = {
-            let times = self.history.events.iter().filter_map(|e| e.time_ns);
+            let times = self.report.history.events.iter().filter_map(|e| e.time_ns);
             let (lo, hi) = times.fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), t| {
                 (
                     Some(lo.map_or(t, |l| l.min(t))),
@@ -119,28 +94,28 @@ impl<'a> RunArtifacts<'a> {
         ResultsFile {
             format: RESULTS_FORMAT.to_owned(),
             format_version: RESULTS_FORMAT_VERSION,
-            title: self.title.clone(),
-            valid: match self.verdict.outcome {
+            title: self.report.title.clone(),
+            valid: match self.report.verdict.outcome {
                 Outcome::Valid => serde_json::Value::Bool(true),
                 Outcome::Invalid => serde_json::Value::Bool(false),
                 Outcome::Unknown => serde_json::Value::String("unknown".to_owned()),
             },
-            outcome: self.verdict.outcome.name().to_owned(),
-            model: self.model.clone(),
-            seed: self.seed,
-            seed_hex: self.seed.map(|s| format!("{s:#x}")),
-            replay_command: self.replay_command.clone(),
+            outcome: self.report.verdict.outcome.name().to_owned(),
+            model: self.report.model.clone(),
+            seed: self.report.seed,
+            seed_hex: self.report.seed.map(|s| format!("{s:#x}")),
+            replay_command: self.report.replay_command.clone(),
             op_counts: counts,
-            checked_ops: self.verdict.ops,
-            events: self.history.len(),
+            checked_ops: self.report.verdict.ops,
+            events: self.report.history.len(),
             history_span_ns: span,
             timings: self.timings,
-            reason: self.verdict.reason.clone(),
-            counterexample: self.verdict.counterexample.clone(),
+            reason: self.report.verdict.reason.clone(),
+            counterexample: self.report.verdict.counterexample.clone(),
             files: Files {
                 history_edn: HISTORY_EDN.to_owned(),
                 history_jsonl: HISTORY_JSONL.to_owned(),
-                metrics_json: self.metrics.map(|_| METRICS_JSON.to_owned()),
+                metrics_json: self.report.metrics.map(|_| METRICS_JSON.to_owned()),
                 report_html: REPORT_HTML.to_owned(),
             },
         }
@@ -319,13 +294,13 @@ pub fn write_run_dir(dir: &Path, run: &RunArtifacts<'_>) -> Result<WrittenRun, A
     })?;
     let history_edn = write_file(
         dir.join(HISTORY_EDN),
-        edn::write_history(run.history).as_bytes(),
+        edn::write_history(run.report.history).as_bytes(),
     )?;
     let history_jsonl = write_file(
         dir.join(HISTORY_JSONL),
-        jsonl::write_history(run.history).as_bytes(),
+        jsonl::write_history(run.report.history).as_bytes(),
     )?;
-    let metrics_json = match run.metrics {
+    let metrics_json = match run.report.metrics {
         Some(m) => {
             // Compact: a long run has hundreds of thousands of points.
             let path = dir.join(METRICS_JSON);

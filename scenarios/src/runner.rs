@@ -245,9 +245,9 @@ pub fn write_artifacts(
         &run.verdict,
         scenario.file.checker.model.get_ref().clone(),
     );
-    artifacts.seed = Some(run.seed);
-    artifacts.replay_command = Some(replay_command(scenario, run.seed));
-    artifacts.metrics = metrics.as_ref();
+    artifacts.report.seed = Some(run.seed);
+    artifacts.report.replay_command = Some(replay_command(scenario, run.seed));
+    artifacts.report.metrics = metrics.as_ref();
     artifacts.timings = run.timings;
     write_run_dir(dir, &artifacts).map_err(|e| e.to_string())
 }

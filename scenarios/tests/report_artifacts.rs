@@ -14,9 +14,9 @@ fn a_run_directory_round_trips() {
     let verdict = failing_verdict(&history);
     let metrics = synthetic_metrics(&history, 2, 10_000_000);
     let mut run = RunArtifacts::new("round trip", &history, &verdict, "cas-register");
-    run.seed = Some(42);
-    run.replay_command = Some("shakedown replay x.toml --seed 0x2a".into());
-    run.metrics = Some(&metrics);
+    run.report.seed = Some(42);
+    run.report.replay_command = Some("shakedown replay x.toml --seed 0x2a".into());
+    run.report.metrics = Some(&metrics);
     run.timings = Timings {
         run_ms: Some(12),
         check_ms: Some(3),
@@ -94,8 +94,9 @@ fn results_json_snapshot() {
     let history = failing_history();
     let verdict = failing_verdict(&history);
     let mut run = RunArtifacts::new("snapshot", &history, &verdict, "cas-register");
-    run.seed = Some(0x1f2e);
-    run.replay_command = Some("shakedown replay scenarios/register.toml --seed 0x1f2e".into());
+    run.report.seed = Some(0x1f2e);
+    run.report.replay_command =
+        Some("shakedown replay scenarios/register.toml --seed 0x1f2e".into());
     run.timings = Timings {
         run_ms: Some(5),
         check_ms: Some(1),

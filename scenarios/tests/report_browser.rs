@@ -53,9 +53,10 @@ fn failing_run_report_opens_without_errors_shows_the_counterexample_and_screensh
         &verdict,
         "cas-register",
     );
-    run.seed = Some(0x1f2e);
-    run.replay_command = Some("shakedown replay scenarios/register.toml --seed 0x1f2e".into());
-    run.metrics = Some(&metrics);
+    run.report.seed = Some(0x1f2e);
+    run.report.replay_command =
+        Some("shakedown replay scenarios/register.toml --seed 0x1f2e".into());
+    run.report.metrics = Some(&metrics);
     let written = write_run_dir(&dir.join("run"), &run).unwrap();
 
     let page = written.report_html;

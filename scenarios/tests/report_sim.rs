@@ -69,12 +69,12 @@ fn a_simulated_run_writes_a_run_directory_whose_report_shows_its_faults() {
         &verdict,
         "kv",
     );
-    run.seed = Some(record.seed);
-    run.replay_command = Some(format!(
+    run.report.seed = Some(record.seed);
+    run.report.replay_command = Some(format!(
         "SHAKEDOWN_SEED={:#x} cargo test -p shakedown --test report_sim",
         record.seed
     ));
-    run.metrics = Some(&metrics);
+    run.report.metrics = Some(&metrics);
     let dir = scratch_dir("sim-run");
     let written = write_run_dir(&dir.join("run"), &run).unwrap();
     let loaded = read_run_dir(&written.dir).unwrap();
