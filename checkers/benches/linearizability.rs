@@ -6,7 +6,7 @@
 //!
 //! - 102 cas-register histories shaped like Jepsen's etcd runs (5–15
 //!   processes, about 170 events, 10% `info`), generated from seeds 0..102,
-//!   and the three etcd histories in `../shared/histories`;
+//!   and the three etcd histories in `checkers/histories`;
 //! - a 50-client kv history of about 2,000 ops over 10 keys;
 //! - a single register with 100,000 ops from 10 processes, with unique
 //!   writes (the fast path) and with repeated values (the general search).
@@ -383,7 +383,7 @@ fn main() {
             mb(peak),
             outcome_counts(&outcomes)
         );
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/histories");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("histories");
         for name in ["etcd-000.edn", "etcd-002.edn", "etcd-003.edn"] {
             let Ok(h) = shakedown_checkers::read_history_file(dir.join(name)) else {
                 println!("{name}: not found in {}", dir.display());
@@ -409,7 +409,7 @@ fn main() {
             ms(m.elapsed),
             mb(m.peak_bytes)
         );
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/histories");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("histories");
         if let Ok(h) = shakedown_checkers::read_history_file(dir.join("kv-c01-ok.edn")) {
             let m = measure(&h, &Kv::new(Value::Nil));
             println!(

@@ -119,14 +119,14 @@ proptest! {
 }
 
 fn shared_histories() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/histories")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("histories")
 }
 
 #[test]
 fn every_reference_history_parses_and_round_trips() {
     let dir = shared_histories();
     let mut count = 0;
-    for entry in std::fs::read_dir(&dir).expect("../shared/histories beside the workspace") {
+    for entry in std::fs::read_dir(&dir).expect("checkers/histories") {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) != Some("edn") {
             continue;

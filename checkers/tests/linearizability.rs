@@ -736,7 +736,7 @@ fn kv_stops_every_key_at_the_first_violation() {
 // Counterexamples and malformed histories.
 
 fn reference(name: &str) -> History {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/histories");
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("histories");
     shakedown_checkers::read_history_file(dir.join(name)).unwrap()
 }
 

@@ -1,4 +1,4 @@
-//! Every history in `../shared/histories/MANIFEST.tsv` gets its listed
+//! Every history in `checkers/histories/MANIFEST.tsv` (vendored from the project's reference set) gets its listed
 //! verdict, with its listed model and initial state.
 
 use shakedown_checkers::{edn, model_by_name, read_history_file, Budget, Outcome};
@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn histories_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/histories")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("histories")
 }
 
 #[test]
 fn reference_histories_get_their_listed_verdicts() {
     let dir = histories_dir();
     let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv"))
-        .expect("../shared/histories/MANIFEST.tsv");
+        .expect("checkers/histories/MANIFEST.tsv");
     let mut checked = 0;
     let mut wrong = Vec::new();
     for line in manifest.lines().skip(1).filter(|l| !l.trim().is_empty()) {

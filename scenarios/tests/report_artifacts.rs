@@ -152,7 +152,7 @@ fn bad_run_directories_get_clear_errors() {
 
 #[test]
 fn edn_written_for_a_reference_history_reads_back_identical() {
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/histories");
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../checkers/histories");
     let path = shared.join("knossos-cas-register-bad-cas-failure.edn");
     let history = read_history_file(&path).unwrap();
     let again = shakedown_checkers::edn::parse_history(&edn::write_history(&history)).unwrap();

@@ -440,10 +440,10 @@ pub fn check(history: &History, model: &str, initial: Value) -> Verdict {
         .expect("history checks")
 }
 
-/// A reference history from `../shared/histories`.
+/// A reference history from `checkers/histories`.
 pub fn reference_history(name: &str) -> (PathBuf, History) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/histories")
+        .join("../checkers/histories")
         .join(name);
     let history = shakedown_checkers::read_history_file(&path)
         .unwrap_or_else(|e| panic!("reference history {}: {e}", path.display()));
