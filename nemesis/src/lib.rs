@@ -25,6 +25,8 @@ pub mod nemesis;
 pub mod param;
 pub mod partition;
 pub mod schedule;
+// The strategies are an opt-in feature for users; our own tests always have them.
+#[cfg(any(test, feature = "proptest"))]
 pub mod strategy;
 pub mod suggest;
 pub mod target;

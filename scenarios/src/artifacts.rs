@@ -7,7 +7,10 @@
 //! - `results.json`: verdict, seed, model, op counts, timings and the
 //!   counterexample ([`ResultsFile`]);
 //! - `metrics.json`, when the run recorded metrics ([`Metrics`]);
-//! - `report.html`, the self-contained report.
+//! - `report.html`, the self-contained report;
+//! - `finding.txt`, when the run itself found something beyond the checker:
+//!   a panic in model code (message, node, simulated time and backtrace) or
+//!   a second run of the seed that differed (the first diverging step).
 //!
 //! `shakedown report RUN_DIR` rebuilds `report.html` from the other files
 //! alone, so a report can be regenerated after the report code improves.
@@ -27,6 +30,21 @@ pub const RESULTS_JSON: &str = "results.json";
 pub const METRICS_JSON: &str = "metrics.json";
 /// `report.html`.
 pub const REPORT_HTML: &str = "report.html";
+/// `finding.txt`.
+pub const FINDING_TXT: &str = "finding.txt";
+
+/// What a run found beyond the checker's verdict (see
+/// [`crate::runner::Finding`]), as its run directory records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFinding {
+    /// `crashed` or `nondeterministic`.
+    pub outcome: String,
+    /// The finding in words.
+    pub description: String,
+    /// The panic's backtrace (written to `finding.txt`, not `results.json`).
+    #[serde(skip)]
+    pub backtrace: Option<String>,
+}
 
 /// The value of [`ResultsFile::format`].
 pub const RESULTS_FORMAT: &str = "shakedown-results";
@@ -53,6 +71,8 @@ pub struct RunArtifacts<'a> {
     pub report: ReportInput<'a>,
     /// Wall-clock timings.
     pub timings: Timings,
+    /// A panic or a divergence, if the run found one.
+    pub finding: Option<RunFinding>,
 }
 
 impl<'a> RunArtifacts<'a> {
@@ -67,6 +87,7 @@ impl<'a> RunArtifacts<'a> {
         RunArtifacts {
             report: ReportInput::new(title, history, verdict, model),
             timings: Timings::default(),
+            finding: None,
         }
     }
 
@@ -95,11 +116,12 @@ impl<'a> RunArtifacts<'a> {
             format: RESULTS_FORMAT.to_owned(),
             format_version: RESULTS_FORMAT_VERSION,
             title: self.report.title.clone(),
-            valid: match self.report.verdict.outcome {
-                Outcome::Valid => serde_json::Value::Bool(true),
-                Outcome::Invalid => serde_json::Value::Bool(false),
-                Outcome::Unknown => serde_json::Value::String("unknown".to_owned()),
+            valid: match (&self.finding, self.report.verdict.outcome) {
+                (Some(_), _) | (None, Outcome::Invalid) => serde_json::Value::Bool(false),
+                (None, Outcome::Valid) => serde_json::Value::Bool(true),
+                (None, Outcome::Unknown) => serde_json::Value::String("unknown".to_owned()),
             },
+            finding: self.finding.clone(),
             outcome: self.report.verdict.outcome.name().to_owned(),
             model: self.report.model.clone(),
             seed: self.report.seed,
@@ -160,6 +182,10 @@ pub struct ResultsFile {
     pub counterexample: Option<Counterexample>,
     /// The other files of the run directory.
     pub files: Files,
+    /// A panic or a divergence the run found (then `outcome` is the
+    /// checker's verdict on what was recorded, and `valid` is false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding: Option<RunFinding>,
 }
 
 /// The files a run directory holds, relative to it.
@@ -315,6 +341,14 @@ pub fn write_run_dir(dir: &Path, run: &RunArtifacts<'_>) -> Result<WrittenRun, A
     let results_path = dir.join(RESULTS_JSON);
     let results = to_json(&results_path, &run.results())?;
     let results_json = write_file(results_path, results.as_bytes())?;
+    if let Some(f) = &run.finding {
+        let mut text = format!("{}: {}\n", f.outcome, f.description);
+        if let Some(bt) = f.backtrace.as_ref().filter(|b| !b.is_empty()) {
+            text.push_str("\nbacktrace:\n");
+            text.push_str(bt);
+        }
+        write_file(dir.join(FINDING_TXT), text.as_bytes())?;
+    }
     let report_html = dir.join(REPORT_HTML);
     report::write_report(&report_html, &run.report_input())?;
     Ok(WrittenRun {

@@ -148,10 +148,21 @@ fn value_kind(v: &shakedown_checkers::Value) -> &'static str {
     }
 }
 
-/// Cluster models by name.
-#[derive(Clone, Default)]
+/// Cluster models by name, and the command that runs the CLI over them
+/// (for the replay and shrink lines Shakedown prints).
+#[derive(Clone)]
 pub struct Registry {
     models: BTreeMap<String, Arc<dyn ClusterRunner>>,
+    command: String,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            models: BTreeMap::new(),
+            command: "shakedown".to_owned(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Registry {
@@ -166,9 +177,10 @@ impl Registry {
         Registry::default()
     }
 
-    /// The models shipped with Shakedown: `raft-kv` and `dynamo` (the
-    /// example crates) and the simulator's tiny `register` and
-    /// `primary-backup`.
+    /// The models built into the library: the simulator's tiny `register`
+    /// and `primary-backup`. The example crates (`raft-kv`, `dynamo`) are
+    /// registered by the `shakedown` binary, the way a user's crate registers
+    /// its own models.
     pub fn builtin() -> Self {
         let mut r = Registry::empty();
         r.register(
@@ -185,8 +197,21 @@ impl Registry {
                 retransmit_ms: s.retransmit_ms,
             },
         );
-        register_examples(&mut r);
         r
+    }
+
+    /// The command that runs the CLI over these models, as printed in
+    /// replay and shrink lines: `shakedown` unless set. `shakedown::cli::main_with`
+    /// sets it to the program as invoked; a user's tests can set it to
+    /// their binary (`cargo run --bin my-system --`).
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// Sets [`Registry::command`].
+    pub fn set_command(&mut self, command: impl Into<String>) -> &mut Self {
+        self.command = command.into();
+        self
     }
 
     /// Registers a model under `name` (replacing one of that name): its
@@ -228,20 +253,6 @@ impl Registry {
     pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn ClusterRunner>> {
         self.models.values()
     }
-}
-
-/// The example crates' models.
-fn register_examples(registry: &mut Registry) {
-    registry.register(
-        "raft-kv",
-        "a replicated KV on Raft in the manner of etcd (bug switches: stale_reads, no_sync, lease_trusts_clock)",
-        shakedown_raft_kv::RaftKv::new,
-    );
-    registry.register(
-        "dynamo",
-        "a leaderless Dynamo/Cassandra-style store: ring, N/R/W, sloppy quorum, hinted handoff, LWW",
-        shakedown_dynamo::Dynamo::new,
-    );
 }
 
 /// Settings of the built-in `register` model.

@@ -178,6 +178,7 @@ pub fn sim_config(scenario: &Scenario, seed: u64) -> Result<SimConfig, String> {
         ops: Vec::new(),
         nemesis: (!faults.schedule.events.is_empty()).then_some(faults.schedule),
         limits,
+        trace: false,
     })
 }
 

@@ -8,7 +8,7 @@
 //! first invalid seed, but only after every earlier seed has run, so the
 //! seed it reports is always the same one.
 
-use crate::artifacts::{write_run_dir, RunArtifacts, Timings, WrittenRun};
+use crate::artifacts::{write_run_dir, RunArtifacts, RunFinding, Timings, WrittenRun};
 use crate::models::{Registry, RunError};
 use crate::plan;
 use crate::report::Metrics as ReportMetrics;
@@ -16,14 +16,15 @@ use crate::scenario::{Expect, Scenario};
 use crate::seeds::{format_seed, SeedSet};
 use rayon::prelude::*;
 use shakedown_checkers::{History, Outcome, Verdict};
-use shakedown_sim::RunRecord;
+use shakedown_sim::{first_divergence, Divergence, NodePanic, RunRecord, SimError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Which runs get a run directory.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ArtifactsMode {
     /// Runs whose verdict is invalid or unknown (default).
     #[default]
@@ -59,7 +60,57 @@ pub struct SweepOptions {
     pub out_dir: PathBuf,
     /// Progress display.
     pub progress: Progress,
+    /// Which seeds run twice to check that they replay exactly.
+    pub determinism: DeterminismCheck,
 }
+
+/// Which seeds of a sweep run twice, their digests compared
+/// (`nondeterministic` if they differ).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeterminismCheck {
+    /// The first this-many seeds of the sweep (default: 2). Cheap, and a
+    /// thread RNG or a wall-clock read shows on the first seed.
+    First(u64),
+    /// Every seed (twice the time).
+    All,
+}
+
+impl Default for DeterminismCheck {
+    fn default() -> Self {
+        DeterminismCheck::First(DETERMINISM_CHECKED_SEEDS)
+    }
+}
+
+impl DeterminismCheck {
+    /// Whether the seed at `position` in the sweep is checked.
+    pub fn covers(self, position: u64) -> bool {
+        match self {
+            DeterminismCheck::First(n) => position < n,
+            DeterminismCheck::All => true,
+        }
+    }
+
+    /// `SHAKEDOWN_CHECK_DETERMINISM`: `1`/`all` checks every seed, `0`
+    /// none, a number that many first seeds; unset, the default.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var(DETERMINISM_ENV) {
+            Err(_) => Ok(DeterminismCheck::default()),
+            Ok(v) => match v.trim() {
+                "" => Ok(DeterminismCheck::default()),
+                "1" | "all" | "true" => Ok(DeterminismCheck::All),
+                "false" => Ok(DeterminismCheck::First(0)),
+                n => n.parse().map(DeterminismCheck::First).map_err(|_| {
+                    format!("{DETERMINISM_ENV}={v}: write 1 (every seed), 0 (none) or a count of first seeds")
+                }),
+            },
+        }
+    }
+}
+
+/// How many first seeds of a sweep are run twice by default.
+pub const DETERMINISM_CHECKED_SEEDS: u64 = 2;
+/// Environment variable for [`DeterminismCheck::from_env`].
+pub const DETERMINISM_ENV: &str = "SHAKEDOWN_CHECK_DETERMINISM";
 
 impl Default for SweepOptions {
     fn default() -> Self {
@@ -69,6 +120,7 @@ impl Default for SweepOptions {
             artifacts: ArtifactsMode::Failures,
             out_dir: default_out_dir(),
             progress: Progress::Auto,
+            determinism: DeterminismCheck::default(),
         }
     }
 }
@@ -98,6 +150,102 @@ pub struct SeedRun {
     pub dir: Option<PathBuf>,
     /// Why no directory was written although one was asked for.
     pub artifact_error: Option<String>,
+    /// What the run itself found, beyond the checker: a panic, or a second
+    /// run that differed.
+    pub finding: Option<Finding>,
+}
+
+impl SeedRun {
+    /// The run's outcome: its finding if it has one, else the checker's.
+    pub fn outcome(&self) -> RunOutcome {
+        match &self.finding {
+            Some(Finding::Crashed(_)) => RunOutcome::Crashed,
+            Some(Finding::Nondeterministic(_)) => RunOutcome::Nondeterministic,
+            None => RunOutcome::from(self.verdict.outcome),
+        }
+    }
+}
+
+/// What a run found beyond the checker's verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Finding {
+    /// Model code panicked; the run stopped there.
+    Crashed(NodePanic),
+    /// A second run of the same seed differed from the first.
+    Nondeterministic(Divergence),
+}
+
+impl Finding {
+    /// The finding in words (several lines for a divergence).
+    pub fn describe(&self) -> String {
+        match self {
+            Finding::Crashed(p) => p.to_string(),
+            Finding::Nondeterministic(d) => d.to_string(),
+        }
+    }
+}
+
+/// How one run ended: the checker's three verdicts, and the run's own two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RunOutcome {
+    /// The history is linearizable (and live, if required).
+    Valid,
+    /// The history is not: a bug.
+    Invalid,
+    /// The checker could not decide, or the run could not finish.
+    Unknown,
+    /// Model code panicked: a bug, like `invalid`.
+    Crashed,
+    /// Two runs of the seed differed: the run cannot be replayed.
+    Nondeterministic,
+}
+
+impl RunOutcome {
+    /// Every outcome, in display order.
+    pub const ALL: [RunOutcome; 5] = [
+        RunOutcome::Valid,
+        RunOutcome::Invalid,
+        RunOutcome::Unknown,
+        RunOutcome::Crashed,
+        RunOutcome::Nondeterministic,
+    ];
+
+    /// `valid`, `invalid`, `unknown`, `crashed` or `nondeterministic`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunOutcome::Valid => "valid",
+            RunOutcome::Invalid => "invalid",
+            RunOutcome::Unknown => "unknown",
+            RunOutcome::Crashed => "crashed",
+            RunOutcome::Nondeterministic => "nondeterministic",
+        }
+    }
+
+    /// The outcome called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.name() == name)
+    }
+
+    /// A bug found: `invalid` or `crashed`. It settles an `expect =
+    /// "invalid"` sweep and stops a sweep.
+    pub fn is_bug(self) -> bool {
+        matches!(self, RunOutcome::Invalid | RunOutcome::Crashed)
+    }
+
+    /// Ends a sweep early: a bug, or a run that cannot be trusted.
+    pub fn stops_sweep(self) -> bool {
+        self.is_bug() || self == RunOutcome::Nondeterministic
+    }
+}
+
+impl From<Outcome> for RunOutcome {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Valid => RunOutcome::Valid,
+            Outcome::Invalid => RunOutcome::Invalid,
+            Outcome::Unknown => RunOutcome::Unknown,
+        }
+    }
 }
 
 /// One seed of a scenario, kept whole (for replay, shrinking and tests).
@@ -129,13 +277,40 @@ pub struct RunnerError {
     pub message: String,
 }
 
-/// The command that replays one seed of a scenario.
-pub fn replay_command(scenario: &Scenario, seed: u64) -> String {
+/// The command that replays one seed of a scenario, with `command`
+/// running the CLI ([`Registry::command`]).
+pub fn replay_command(command: &str, scenario: &Scenario, seed: u64) -> String {
     format!(
-        "shakedown replay {} --seed {}",
-        scenario.path.display(),
+        "{command} replay {} --seed {}",
+        shell_word(&scenario.path.to_string_lossy()),
         format_seed(seed)
     )
+}
+
+/// [`replay_command`] for run directories under `out_dir`: it keeps
+/// `--out` when that is not the default, so that the replay writes where
+/// the run did.
+pub fn replay_command_in(command: &str, scenario: &Scenario, seed: u64, out_dir: &Path) -> String {
+    let mut line = replay_command(command, scenario, seed);
+    if out_dir != default_out_dir() {
+        line.push_str(" --out ");
+        line.push_str(&shell_word(&out_dir.to_string_lossy()));
+    }
+    line
+}
+
+/// `word` quoted for a POSIX shell when it needs it, so that printed
+/// commands run when copied.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@+,".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// The run directory of one seed: `<out_dir>/<scenario stem>/<seed>`.
@@ -152,14 +327,55 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// What one simulation gave, before checking.
+struct Simulated {
+    record: Option<RunRecord>,
+    /// A panic in model code.
+    crash: Option<NodePanic>,
+    /// The engine could not finish (a limit): the run's verdict is unknown.
+    failure: Option<String>,
+}
+
+fn simulate(
+    runner: &dyn crate::models::ClusterRunner,
+    scenario: &Scenario,
+    config: &shakedown_sim::SimConfig,
+) -> Result<Simulated, String> {
+    match runner.run(&scenario.settings(), config) {
+        Ok(record) => Ok(Simulated {
+            record: Some(record),
+            crash: None,
+            failure: None,
+        }),
+        Err(RunError::Sim(SimError::Crashed(c))) => {
+            let c = *c;
+            Ok(Simulated {
+                record: Some(c.record),
+                crash: Some(c.panic),
+                failure: None,
+            })
+        }
+        Err(RunError::Sim(SimError::Engine { at_ms, message })) => Ok(Simulated {
+            record: None,
+            crash: None,
+            failure: Some(format!("the simulation failed at {at_ms} ms: {message}")),
+        }),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Runs one seed: simulate, check, and write its run directory when `dir`
-/// is given. A simulator failure during the run is an `unknown` verdict
-/// with the reason; a configuration the simulator refuses is an error.
+/// is given. With `check_determinism`, the seed runs twice and the two runs
+/// are compared step by step; a difference is the finding
+/// `nondeterministic`. A panic in model code is the finding `crashed`. A
+/// simulator failure during the run is an `unknown` verdict with the
+/// reason; a configuration the simulator refuses is an error.
 pub fn run_seed(
     scenario: &Scenario,
     registry: &Registry,
     seed: u64,
     dir: Option<&Path>,
+    check_determinism: bool,
 ) -> Result<FullRun, RunnerError> {
     let err = |message: String| RunnerError {
         scenario: scenario.path.display().to_string(),
@@ -168,15 +384,52 @@ pub fn run_seed(
     let runner = registry
         .get(scenario.model())
         .ok_or_else(|| err(format!("unknown cluster model `{}`", scenario.model())))?;
-    let config = plan::sim_config(scenario, seed)
+    let mut config = plan::sim_config(scenario, seed)
         .map_err(|m| err(format!("seed {}: {m}", format_seed(seed))))?;
+    config.trace = check_determinism;
     let checker = plan::checker(scenario).map_err(err)?;
 
     let started = Instant::now();
-    let result = runner.run(&scenario.settings(), &config);
+    let seed_err = |m: String| err(format!("seed {}: {m}", format_seed(seed)));
+    let first = simulate(runner.as_ref(), scenario, &config).map_err(seed_err)?;
+    let mut finding = first.crash.clone().map(Finding::Crashed);
+    if check_determinism {
+        let second = simulate(runner.as_ref(), scenario, &config).map_err(seed_err)?;
+        let divergence = match (&first.record, &second.record) {
+            (Some(a), Some(b)) => first_divergence(a, b),
+            _ if first.failure != second.failure => Some(Divergence {
+                step: None,
+                first: None,
+                second: None,
+                digests: (0, 0),
+            }),
+            _ => None,
+        };
+        if let Some(d) = divergence {
+            finding = Some(Finding::Nondeterministic(d));
+        }
+    }
     let run_ms = ms(started.elapsed());
-    let (record, verdict, check_ms) = match result {
-        Ok(record) => {
+    let Simulated {
+        mut record,
+        crash,
+        failure,
+    } = first;
+    if let Some(r) = record.as_mut() {
+        // The trace served the comparison; the record keeps the history.
+        r.trace = Vec::new();
+    }
+    let ops = record
+        .as_ref()
+        .and_then(|r| r.history.client_ops().ok())
+        .map_or(0, |ops| ops.len());
+    let (verdict, check_ms) = match (&record, &crash, failure) {
+        (_, _, Some(reason)) => (Verdict::unknown(0, reason), None),
+        (Some(_), Some(panic), _) => (
+            Verdict::unknown(ops, format!("not checked: the run crashed: {panic}")),
+            None,
+        ),
+        (Some(record), None, None) => {
             let started = Instant::now();
             let mut verdict = match checker.check_history(&record.history, plan::budget(scenario)) {
                 Ok(v) => v,
@@ -191,19 +444,10 @@ pub fn run_seed(
                     verdict = liveness;
                 }
             }
-            (Some(record), verdict, Some(ms(started.elapsed())))
+            (verdict, Some(ms(started.elapsed())))
         }
-        Err(RunError::Sim(shakedown_sim::SimError::Engine { at_ms, message })) => (
-            None,
-            Verdict::unknown(0, format!("the simulation failed at {at_ms} ms: {message}")),
-            None,
-        ),
-        Err(e) => return Err(err(format!("seed {}: {e}", format_seed(seed)))),
+        (None, _, None) => (Verdict::unknown(0, "the run left no record"), None),
     };
-    let ops = record
-        .as_ref()
-        .and_then(|r| r.history.client_ops().ok())
-        .map_or(0, |ops| ops.len());
     let sim_ns = record
         .as_ref()
         .map_or(0, |r| u64::try_from(r.end_ns).unwrap_or(0));
@@ -219,9 +463,10 @@ pub fn run_seed(
         timings,
         dir: None,
         artifact_error: None,
+        finding,
     };
     if let Some(dir) = dir {
-        match write_artifacts(scenario, &summary, record.as_ref(), dir) {
+        match write_artifacts(scenario, registry.command(), &summary, record.as_ref(), dir) {
             Ok(written) => summary.dir = Some(written.dir),
             Err(e) => summary.artifact_error = Some(e),
         }
@@ -232,6 +477,7 @@ pub fn run_seed(
 /// Writes one run's directory.
 pub fn write_artifacts(
     scenario: &Scenario,
+    command: &str,
     run: &SeedRun,
     record: Option<&RunRecord>,
     dir: &Path,
@@ -246,7 +492,17 @@ pub fn write_artifacts(
         scenario.file.checker.model.get_ref().clone(),
     );
     artifacts.report.seed = Some(run.seed);
-    artifacts.report.replay_command = Some(replay_command(scenario, run.seed));
+    // A run directory is `<out>/<scenario>/<seed>`.
+    let out_dir = dir.parent().and_then(Path::parent).unwrap_or(dir);
+    artifacts.report.replay_command = Some(replay_command_in(command, scenario, run.seed, out_dir));
+    artifacts.finding = run.finding.as_ref().map(|f| RunFinding {
+        outcome: run.outcome().name().to_owned(),
+        description: f.describe(),
+        backtrace: match f {
+            Finding::Crashed(p) => Some(p.backtrace.clone()),
+            Finding::Nondeterministic(_) => None,
+        },
+    });
     artifacts.report.metrics = metrics.as_ref();
     artifacts.timings = run.timings;
     write_run_dir(dir, &artifacts).map_err(|e| e.to_string())
@@ -267,21 +523,38 @@ impl Status {
     /// Exit code: 0 met, 1 contradicted, 2 unknown.
     pub fn exit_code(self) -> u8 {
         match self {
-            Status::Met => crate::cli::EXIT_VALID,
-            Status::Contradicted => crate::cli::EXIT_INVALID,
-            Status::Unknown => crate::cli::EXIT_UNKNOWN,
+            Status::Met => crate::EXIT_VALID,
+            Status::Contradicted => crate::EXIT_INVALID,
+            Status::Unknown => crate::EXIT_UNKNOWN,
         }
     }
 
-    /// What the status means for an expectation.
-    pub fn of(expect: Expect, valid: usize, invalid: usize, unknown: usize) -> Status {
-        let _ = valid;
+    /// What a set of run outcomes means for an expectation. A
+    /// nondeterministic run contradicts either expectation (its verdict
+    /// cannot be replayed); a crash is a bug, like an invalid history.
+    pub fn of(expect: Expect, outcomes: impl IntoIterator<Item = RunOutcome>) -> Status {
+        let (mut bug, mut unknown, mut nondeterministic) = (false, false, false);
+        for o in outcomes {
+            bug |= o.is_bug();
+            unknown |= o == RunOutcome::Unknown;
+            nondeterministic |= o == RunOutcome::Nondeterministic;
+        }
         match expect {
-            Expect::Valid if invalid > 0 => Status::Contradicted,
-            Expect::Invalid if invalid > 0 => Status::Met,
-            _ if unknown > 0 => Status::Unknown,
+            _ if nondeterministic => Status::Contradicted,
+            Expect::Valid if bug => Status::Contradicted,
+            Expect::Invalid if bug => Status::Met,
+            _ if unknown => Status::Unknown,
             Expect::Valid => Status::Met,
             Expect::Invalid => Status::Contradicted,
+        }
+    }
+
+    /// The status in words, with what to do next.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Status::Met => "as expected",
+            Status::Contradicted => "CONTRADICTED",
+            Status::Unknown => "UNKNOWN",
         }
     }
 }
@@ -302,43 +575,61 @@ pub struct Sweep {
     pub seeds_planned: u64,
     /// Wall time of the whole sweep.
     pub wall: Duration,
+    /// The command that runs the CLI, for the replay line.
+    pub command: String,
+    /// Where run directories went.
+    pub out_dir: PathBuf,
 }
 
 impl Sweep {
     /// Runs with this outcome.
-    pub fn count(&self, outcome: Outcome) -> usize {
-        self.runs
-            .iter()
-            .filter(|r| r.verdict.outcome == outcome)
-            .count()
+    pub fn count(&self, outcome: impl Into<RunOutcome>) -> usize {
+        let outcome = outcome.into();
+        self.runs.iter().filter(|r| r.outcome() == outcome).count()
     }
 
     /// Met, contradicted or unknown.
     pub fn status(&self) -> Status {
-        Status::of(
-            self.expect,
-            self.count(Outcome::Valid),
-            self.count(Outcome::Invalid),
-            self.count(Outcome::Unknown),
-        )
+        Status::of(self.expect, self.runs.iter().map(SeedRun::outcome))
     }
 
     /// The first run whose verdict is invalid, in sweep order.
     pub fn first_invalid(&self) -> Option<&SeedRun> {
         self.runs
             .iter()
-            .find(|r| r.verdict.outcome == Outcome::Invalid)
+            .find(|r| r.outcome() == RunOutcome::Invalid)
     }
 
-    /// The run that best explains the status: the first invalid seed if
-    /// contradicted under `valid` or met under `invalid`, else the first
+    /// The run that best explains the status: the first run that stopped
+    /// the sweep (invalid, crashed, nondeterministic), else the first
     /// unknown one.
     pub fn notable(&self) -> Option<&SeedRun> {
-        self.first_invalid().or_else(|| {
-            self.runs
-                .iter()
-                .find(|r| r.verdict.outcome == Outcome::Unknown)
-        })
+        self.runs
+            .iter()
+            .find(|r| r.outcome().stops_sweep())
+            .or_else(|| {
+                self.runs
+                    .iter()
+                    .find(|r| r.outcome() == RunOutcome::Unknown)
+            })
+    }
+
+    /// `N valid, N invalid, N unknown`, plus crashed and nondeterministic
+    /// runs when there are any.
+    pub fn counts_line(&self) -> String {
+        let mut parts = Vec::new();
+        for o in RunOutcome::ALL {
+            let n = self.count(o);
+            if n > 0
+                || matches!(
+                    o,
+                    RunOutcome::Valid | RunOutcome::Invalid | RunOutcome::Unknown
+                )
+            {
+                parts.push(format!("{n} {}", o.name()));
+            }
+        }
+        parts.join(", ")
     }
 
     /// Client ops over all runs.
@@ -355,20 +646,14 @@ impl Sweep {
     pub fn summary(&self) -> String {
         let wall = self.wall.as_secs_f64().max(1e-9);
         let sim = self.sim_time().as_secs_f64();
-        let status = match self.status() {
-            Status::Met => "as expected",
-            Status::Contradicted => "CONTRADICTED",
-            Status::Unknown => "UNKNOWN",
-        };
+        let status = self.status().describe();
         let mut out = format!(
-            "{}: {status} (expect {}): {} of {} seeds run: {} valid, {} invalid, {} unknown\n  {} ops in {:.2}s wall: {:.0} ops/s; simulated {:.1}s: {:.1}x wall time",
+            "{}: {status} (expect {}): {} of {} seeds run: {}\n  {} ops in {:.2}s wall: {:.0} ops/s; simulated {:.1}s: {:.1}x wall time",
             self.path.display(),
             self.expect.name(),
             self.runs.len(),
             self.seeds_planned,
-            self.count(Outcome::Valid),
-            self.count(Outcome::Invalid),
-            self.count(Outcome::Unknown),
+            self.counts_line(),
             self.ops(),
             wall,
             self.ops() as f64 / wall,
@@ -379,8 +664,13 @@ impl Sweep {
             out.push_str(&format!(
                 "\n  seed {}: {}",
                 format_seed(r.seed),
-                verdict_line(&r.verdict)
+                outcome_line(r)
             ));
+            if let Some(Finding::Nondeterministic(d)) = &r.finding {
+                for line in d.to_string().lines().skip(1) {
+                    out.push_str(&format!("\n  {line}"));
+                }
+            }
             if let Some(dir) = &r.dir {
                 out.push_str(&format!(
                     "\n  report: {}",
@@ -390,13 +680,32 @@ impl Sweep {
             if let Some(e) = &r.artifact_error {
                 out.push_str(&format!("\n  artifacts not written: {e}"));
             }
-            out.push_str(&format!(
-                "\n  replay: shakedown replay {} --seed {}",
-                self.path.display(),
+            let mut line = format!(
+                "{} replay {} --seed {}",
+                self.command,
+                shell_word(&self.path.to_string_lossy()),
                 format_seed(r.seed)
-            ));
+            );
+            if self.out_dir != default_out_dir() {
+                line.push_str(" --out ");
+                line.push_str(&shell_word(&self.out_dir.to_string_lossy()));
+            }
+            out.push_str(&format!("\n  replay: {line}"));
         }
         out
+    }
+}
+
+/// A run's outcome in one line: `invalid: <explanation>`, `crashed: n1
+/// panicked at ...`, `nondeterministic: ...`.
+pub fn outcome_line(run: &SeedRun) -> String {
+    match &run.finding {
+        None => verdict_line(&run.verdict),
+        Some(f) => format!(
+            "{}: {}",
+            run.outcome().name(),
+            f.describe().lines().next().unwrap_or("")
+        ),
     }
 }
 
@@ -436,21 +745,27 @@ pub fn sweep(
         let Some(seed) = seeds.get(i) else { return };
         let dir = run_dir(&options.out_dir, scenario, seed);
         let always = options.artifacts == ArtifactsMode::All;
-        let result =
-            run_seed(scenario, registry, seed, always.then_some(dir.as_path())).map(|full| {
-                let mut run = full.summary;
-                if options.artifacts == ArtifactsMode::Failures
-                    && run.verdict.outcome != Outcome::Valid
-                {
-                    match write_artifacts(scenario, &run, full.record.as_ref(), &dir) {
-                        Ok(w) => run.dir = Some(w.dir),
-                        Err(e) => run.artifact_error = Some(e),
-                    }
+        let check = options.determinism.covers(i);
+        let result = run_seed(
+            scenario,
+            registry,
+            seed,
+            always.then_some(dir.as_path()),
+            check,
+        )
+        .map(|full| {
+            let mut run = full.summary;
+            if options.artifacts == ArtifactsMode::Failures && run.outcome() != RunOutcome::Valid {
+                let record = full.record.as_ref();
+                match write_artifacts(scenario, registry.command(), &run, record, &dir) {
+                    Ok(w) => run.dir = Some(w.dir),
+                    Err(e) => run.artifact_error = Some(e),
                 }
-                run
-            });
+            }
+            run
+        });
         let stop = match &result {
-            Ok(run) => run.verdict.outcome == Outcome::Invalid,
+            Ok(run) => run.outcome().stops_sweep(),
             Err(_) => true,
         };
         if stop {
@@ -483,12 +798,38 @@ pub fn sweep(
         runs,
         seeds_planned: total,
         wall: started.elapsed(),
+        command: registry.command().to_owned(),
+        out_dir: options.out_dir.clone(),
     })
+}
+
+/// The progress bar: indicatif's with the `cli` feature; without it a
+/// sweep shows plain lines.
+#[cfg(feature = "cli")]
+type Bar = indicatif::ProgressBar;
+#[cfg(not(feature = "cli"))]
+type Bar = std::convert::Infallible;
+
+#[cfg(feature = "cli")]
+fn new_bar(total: u64, name: &str) -> Option<Bar> {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{prefix} [{bar:30}] {pos}/{len} seeds {msg} ({elapsed}, eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(name.to_owned());
+    Some(bar)
+}
+
+#[cfg(not(feature = "cli"))]
+fn new_bar(_total: u64, _name: &str) -> Option<Bar> {
+    None
 }
 
 /// Shows progress: a bar on a terminal, lines otherwise.
 struct ProgressSink {
-    bar: Option<indicatif::ProgressBar>,
+    bar: Option<Bar>,
     lines: bool,
     name: String,
 }
@@ -502,42 +843,36 @@ impl ProgressSink {
             Progress::Lines => (false, true),
             Progress::Auto => (terminal, !terminal),
         };
-        let bar = bar.then(|| {
-            let bar = indicatif::ProgressBar::new(total);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} seeds {msg} ({elapsed}, eta {eta})",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_prefix(name.to_owned());
-            bar
-        });
+        let bar = if bar { new_bar(total, name) } else { None };
         ProgressSink {
+            lines: lines || (mode == Progress::Auto && bar.is_none()),
             bar,
-            lines,
             name: name.to_owned(),
         }
     }
 
     fn finished(&self, run: Option<&SeedRun>) {
+        #[cfg(feature = "cli")]
         if let Some(bar) = &self.bar {
             bar.inc(1);
             if let Some(r) = run {
-                if r.verdict.outcome != Outcome::Valid {
+                if r.outcome() != RunOutcome::Valid {
                     bar.set_message(format!(
                         "seed {} {}",
                         format_seed(r.seed),
-                        r.verdict.outcome.name()
+                        r.outcome().name()
                     ));
                 }
             }
-        } else if self.lines {
+            return;
+        }
+        if self.lines {
             if let Some(r) = run {
                 eprintln!(
                     "{} seed {}: {} ({} ops, {:.1}s simulated)",
                     self.name,
                     format_seed(r.seed),
-                    verdict_line(&r.verdict),
+                    outcome_line(r),
                     r.ops,
                     r.sim_ns as f64 / 1e9
                 );
@@ -546,6 +881,7 @@ impl ProgressSink {
     }
 
     fn done(&self) {
+        #[cfg(feature = "cli")]
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

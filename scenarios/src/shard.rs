@@ -4,11 +4,10 @@
 //! so a seed that appears in two shards must have the same verdict there; a
 //! mismatch is reported as non-determinism.
 
-use crate::runner::{Status, Sweep};
+use crate::runner::{RunOutcome, Status, Sweep};
 use crate::scenario::Expect;
 use crate::seeds::format_seed;
 use serde::{Deserialize, Serialize};
-use shakedown_checkers::Outcome;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -37,7 +36,7 @@ pub struct SeedResult {
     pub seed: u64,
     /// The seed as `--seed` takes it.
     pub seed_hex: String,
-    /// `valid`, `invalid` or `unknown`.
+    /// `valid`, `invalid`, `unknown`, `crashed` or `nondeterministic`.
     pub outcome: String,
     /// Client ops.
     pub ops: usize,
@@ -61,7 +60,7 @@ impl SweepSummary {
                 .map(|r| SeedResult {
                     seed: r.seed,
                     seed_hex: format_seed(r.seed),
-                    outcome: r.verdict.outcome.name().to_owned(),
+                    outcome: r.outcome().name().to_owned(),
                     ops: r.ops,
                     sim_ns: r.sim_ns,
                     dir: r.dir.as_ref().map(|d| d.display().to_string()),
@@ -115,9 +114,10 @@ impl Merged {
     pub fn status(&self) -> Status {
         let s = Status::of(
             self.expect,
-            self.count(Outcome::Valid.name()),
-            self.count(Outcome::Invalid.name()),
-            self.count(Outcome::Unknown.name()),
+            self.runs.values().map(|r| {
+                // An outcome this version does not know cannot be trusted.
+                RunOutcome::from_name(&r.outcome).unwrap_or(RunOutcome::Unknown)
+            }),
         );
         if !self.conflicts.is_empty() && s == Status::Met {
             Status::Unknown

@@ -1,5 +1,5 @@
-//! Shrinking: from a seed whose verdict is invalid to a smaller scenario
-//! that still fails the same way.
+//! Shrinking: from a seed that found a bug (an invalid history, or a
+//! panic: `crashed`) to a smaller scenario that still fails the same way.
 //!
 //! The seed's fault schedule is first written out as an explicit timeline
 //! (generated packages expanded), so every later step edits plain data.
@@ -7,15 +7,16 @@
 //! remove nemesis events (halves, then one at a time), halve event
 //! durations, halve the op count (or workload duration), drop clients, and
 //! drop nodes while the model and the schedule allow. A candidate is kept
-//! only if its run is still invalid. Each step runs the same seed, so the
+//! only if its run still fails the same way (invalid stays invalid, crashed
+//! stays crashed). The seed itself is first run twice: a nondeterministic
+//! seed cannot be shrunk. Each step runs the same seed, so the
 //! whole search is deterministic: shrinking twice writes the same file.
 
 use crate::models::Registry;
 use crate::plan;
-use crate::runner;
+use crate::runner::{self, RunOutcome};
 use crate::scenario::{Expect, Scenario, ScenarioFile};
 use crate::seeds::{format_seed, SeedSet};
-use shakedown_checkers::Outcome;
 use shakedown_nemesis::{Event, SimDuration};
 use std::fmt;
 use toml::Spanned;
@@ -70,8 +71,8 @@ pub struct Shrunk {
 /// Why a shrink could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ShrinkError {
-    /// The seed is not invalid: nothing to shrink.
-    #[error("seed {seed} is {outcome}, not invalid: only an invalid run can be shrunk")]
+    /// The seed found no bug: nothing to shrink.
+    #[error("seed {seed} is {outcome}, not invalid or crashed: only a run that found a bug can be shrunk")]
     NotInvalid {
         /// The seed.
         seed: String,
@@ -88,6 +89,8 @@ struct Search<'a> {
     registry: &'a Registry,
     seed: u64,
     attempts: usize,
+    /// How the original run failed; candidates must fail the same way.
+    target: RunOutcome,
 }
 
 impl Search<'_> {
@@ -119,8 +122,8 @@ impl Search<'_> {
         }
         plan::sim_config(&s, self.seed).ok()?.validate().ok()?;
         self.attempts += 1;
-        let run = runner::run_seed(&s, self.registry, self.seed, None).ok()?;
-        (run.summary.verdict.outcome == Outcome::Invalid).then(|| size(&s, &run))
+        let run = runner::run_seed(&s, self.registry, self.seed, None, false).ok()?;
+        (run.summary.outcome() == self.target).then(|| size(&s, &run))
     }
 }
 
@@ -156,12 +159,19 @@ fn with_events(file: &ScenarioFile, events: Vec<Event>) -> ScenarioFile {
 
 /// Shrinks `seed` of `scenario`, which must be invalid.
 pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shrunk, ShrinkError> {
-    let original = runner::run_seed(scenario, registry, seed, None)
+    let original = runner::run_seed(scenario, registry, seed, None, true)
         .map_err(|e| ShrinkError::Run(e.to_string()))?;
-    if original.summary.verdict.outcome != Outcome::Invalid {
+    let target = original.summary.outcome();
+    if let Some(runner::Finding::Nondeterministic(d)) = &original.summary.finding {
+        return Err(ShrinkError::Run(format!(
+            "seed {} is nondeterministic, so it cannot be shrunk: {d}",
+            format_seed(seed)
+        )));
+    }
+    if !target.is_bug() {
         return Err(ShrinkError::NotInvalid {
             seed: format_seed(seed),
-            outcome: original.summary.verdict.outcome.name(),
+            outcome: target.name(),
         });
     }
     let mut before = size(scenario, &original);
@@ -170,6 +180,7 @@ pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shr
         registry,
         seed,
         attempts: 0,
+        target,
     };
 
     // Pin the seed and expectation; expand generated faults into the timeline.
@@ -297,19 +308,21 @@ pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shr
 
     // The final run, for its size and verdict.
     let s = search.scenario(&file);
-    let run =
-        runner::run_seed(&s, registry, seed, None).map_err(|e| ShrinkError::Run(e.to_string()))?;
+    let run = runner::run_seed(&s, registry, seed, None, false)
+        .map_err(|e| ShrinkError::Run(e.to_string()))?;
     let after = size(&s, &run);
-    let verdict = runner::verdict_line(&run.summary.verdict);
+    let verdict = runner::outcome_line(&run.summary);
     file.description = Some(format!(
-        "Shrunk by `shakedown shrink` from {} seed {}: {}",
+        "Shrunk by `{} shrink` from {} seed {}: {}",
+        registry.command(),
         scenario.path.display(),
         format_seed(seed),
         scenario.file.description.as_deref().unwrap_or("")
     ));
     let body = crate::scenario::to_toml(&file).map_err(ShrinkError::Run)?;
     let toml = format!(
-        "# Minimal scenario written by `shakedown shrink {} --seed {}`.\n# Before: {before}\n# After:  {after}\n# Verdict: {}\n\n{body}",
+        "# Minimal scenario written by `{} shrink {} --seed {}`.\n# Before: {before}\n# After:  {after}\n# Verdict: {}\n\n{body}",
+        registry.command(),
         scenario.path.display(),
         format_seed(seed),
         verdict.lines().next().unwrap_or(""),

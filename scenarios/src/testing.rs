@@ -11,16 +11,23 @@
 //! or, the same, `shakedown::scenario_test!(raft_kv_stays_linearizable,
 //! "scenarios/raft-kv-combined.toml");`.
 //!
+//! Your own models: pass your registry, e.g.
+//! `shakedown::scenario_test!(finds_lost_update, "scenarios/lost-update.toml",
+//! my_system::registry());` or [`run_scenario_with`].
+//!
 //! - `SHAKEDOWN_SEED=0x1f2e cargo test NAME` runs exactly that seed.
 //! - `SHAKEDOWN_SEEDS=1000` (or `0..5000`, or `7,0x1f2e`) replaces the
 //!   file's seeds, e.g. to widen a sweep in a nightly job.
+//! - The first two seeds of every sweep run twice and are compared step by
+//!   step (`nondeterministic` if they differ); `SHAKEDOWN_CHECK_DETERMINISM=1`
+//!   checks every seed, `=0` none.
 //!
 //! Run directories of failing seeds go to `target/shakedown/<scenario>/<seed>/`.
 //! On failure the test panics with the seed, the verdict, the report's path
 //! and both replay commands.
 
 use crate::models::Registry;
-use crate::runner::{self, Progress, Status, Sweep, SweepOptions};
+use crate::runner::{self, DeterminismCheck, Progress, Status, Sweep, SweepOptions};
 use crate::scenario::{Expect, Scenario};
 use crate::seeds::{format_seed, parse_seed, SeedSet};
 use std::path::{Path, PathBuf};
@@ -87,11 +94,14 @@ pub fn target_dir() -> PathBuf {
 
 /// Runs the scenario file at `path` over its seeds with the built-in
 /// models, and panics unless the sweep meets the file's expectation.
+#[track_caller]
 pub fn run_scenario(path: impl AsRef<Path>) -> Sweep {
     run_scenario_with(path, &Registry::builtin())
 }
 
-/// [`run_scenario`] with your own registry (to run your own model).
+/// [`run_scenario`] with your own registry (to run your own model). The
+/// failure message's replay line uses [`Registry::command`].
+#[track_caller]
 pub fn run_scenario_with(path: impl AsRef<Path>, registry: &Registry) -> Sweep {
     match try_run_scenario(path, registry) {
         Ok(sweep) => sweep,
@@ -102,20 +112,29 @@ pub fn run_scenario_with(path: impl AsRef<Path>, registry: &Registry) -> Sweep {
 /// [`run_scenario`] over the first `count` seeds of the file's sweep
 /// (unless `SHAKEDOWN_SEED(S)` says otherwise): a quick default test of a
 /// scenario whose full sweep runs elsewhere (an ignored test, CI shards).
+#[track_caller]
 pub fn run_scenario_prefix(path: impl AsRef<Path>, count: u64) -> Sweep {
-    let registry = Registry::builtin();
+    run_scenario_prefix_with(path, count, &Registry::builtin())
+}
+
+/// [`run_scenario_prefix`] with your own registry.
+#[track_caller]
+pub fn run_scenario_prefix_with(path: impl AsRef<Path>, count: u64, registry: &Registry) -> Sweep {
     let result = (|| {
         let path = find_file(path);
-        let scenario = Scenario::load(&path, &registry).map_err(|e| e.to_string())?;
+        let scenario = Scenario::load(&path, registry).map_err(|e| e.to_string())?;
         let all = scenario.seeds();
         let prefix = SeedSet::List(
             (0..count.min(all.len()))
                 .filter_map(|i| all.get(i))
                 .collect(),
         );
-        try_run_with_seeds(&scenario, &registry, Some(prefix))
+        try_run_with_seeds(&scenario, registry, Some(prefix))
     })();
-    result.unwrap_or_else(|message| panic!("{message}"))
+    match result {
+        Ok(sweep) => sweep,
+        Err(message) => panic!("{message}"),
+    }
 }
 
 /// [`run_scenario_with`] without the panic: the failure message instead.
@@ -138,16 +157,22 @@ fn try_run_with_seeds(
         artifacts: runner::ArtifactsMode::Failures,
         out_dir: target_dir().join("shakedown"),
         progress: Progress::Quiet,
+        determinism: DeterminismCheck::from_env()?,
     };
     let sweep = runner::sweep(&scenario, registry, &options).map_err(|e| e.to_string())?;
     match sweep.status() {
         Status::Met => Ok(sweep),
-        status => Err(failure_message(&scenario, &sweep, status)),
+        status => Err(failure_message(&scenario, registry, &sweep, status)),
     }
 }
 
 /// What a failing scenario test says.
-fn failure_message(scenario: &Scenario, sweep: &Sweep, status: Status) -> String {
+fn failure_message(
+    scenario: &Scenario,
+    registry: &Registry,
+    sweep: &Sweep,
+    status: Status,
+) -> String {
     let test = std::thread::current()
         .name()
         .filter(|n| *n != "main")
@@ -157,13 +182,11 @@ fn failure_message(scenario: &Scenario, sweep: &Sweep, status: Status) -> String
         .map(|p| format!(" -p {p}"))
         .unwrap_or_default();
     let mut m = format!(
-        "scenario {} expected {} over {} seeds, got: {} valid, {} invalid, {} unknown",
+        "scenario {} expected {} over {} seeds, got: {}",
         scenario.path.display(),
         scenario.expect().name(),
         sweep.runs.len(),
-        sweep.count(shakedown_checkers::Outcome::Valid),
-        sweep.count(shakedown_checkers::Outcome::Invalid),
-        sweep.count(shakedown_checkers::Outcome::Unknown),
+        sweep.counts_line(),
     );
     let run = match (scenario.expect(), status) {
         (Expect::Invalid, Status::Contradicted) => {
@@ -176,8 +199,12 @@ fn failure_message(scenario: &Scenario, sweep: &Sweep, status: Status) -> String
         let seed = format_seed(r.seed);
         m.push_str(&format!(
             "\nseed: {seed}\nverdict: {}",
-            runner::verdict_line(&r.verdict)
+            runner::outcome_line(r)
         ));
+        if let Some(runner::Finding::Nondeterministic(d)) = &r.finding {
+            m.push('\n');
+            m.push_str(&d.to_string());
+        }
         match (&r.dir, &r.artifact_error) {
             (Some(dir), _) => m.push_str(&format!(
                 "\nreport: {}",
@@ -188,7 +215,7 @@ fn failure_message(scenario: &Scenario, sweep: &Sweep, status: Status) -> String
         }
         m.push_str(&format!(
             "\nreplay: SHAKEDOWN_SEED={seed} cargo test{package} {test} -- --exact\n    or: {}",
-            runner::replay_command(scenario, r.seed)
+            runner::replay_command(registry.command(), scenario, r.seed)
         ));
     }
     m
@@ -196,11 +223,24 @@ fn failure_message(scenario: &Scenario, sweep: &Sweep, status: Status) -> String
 
 /// Runs one seed of a scenario and returns it whole (history, record and
 /// verdict), writing no files: for snapshot tests and your own assertions.
+#[track_caller]
 pub fn run_one(path: impl AsRef<Path>, seed: u64) -> runner::FullRun {
-    let registry = Registry::builtin();
+    run_one_with(path, seed, &Registry::builtin())
+}
+
+/// [`run_one`] with your own registry.
+#[track_caller]
+pub fn run_one_with(path: impl AsRef<Path>, seed: u64, registry: &Registry) -> runner::FullRun {
     let path = find_file(path);
-    let scenario = Scenario::load(&path, &registry).unwrap_or_else(|e| panic!("{e}"));
-    runner::run_seed(&scenario, &registry, seed, None).unwrap_or_else(|e| panic!("{e}"))
+    let result = Scenario::load(&path, registry)
+        .map_err(|e| e.to_string())
+        .and_then(|scenario| {
+            runner::run_seed(&scenario, registry, seed, None, false).map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(run) => run,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// One slice of a long sweep, for sharding with `cargo nextest
@@ -209,10 +249,19 @@ pub fn run_one(path: impl AsRef<Path>, seed: u64) -> runner::FullRun {
 /// for `shakedown merge`, and panics unless the slice meets a `valid`
 /// expectation (for an `invalid` one, the merge decides).
 pub fn run_slice(path: impl AsRef<Path>, slice: u64, slices: u64) -> Sweep {
+    run_slice_with(path, slice, slices, &Registry::builtin())
+}
+
+/// [`run_slice`] with your own registry.
+pub fn run_slice_with(
+    path: impl AsRef<Path>,
+    slice: u64,
+    slices: u64,
+    registry: &Registry,
+) -> Sweep {
     assert!(slices > 0 && slice < slices, "slice {slice} of {slices}");
-    let registry = Registry::builtin();
     let path = find_file(path);
-    let scenario = Scenario::load(&path, &registry).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = Scenario::load(&path, registry).unwrap_or_else(|e| panic!("{e}"));
     let all = seeds_from_env()
         .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|| scenario.seeds());
@@ -227,26 +276,41 @@ pub fn run_slice(path: impl AsRef<Path>, slice: u64, slices: u64) -> Sweep {
         artifacts: runner::ArtifactsMode::Failures,
         out_dir: out_dir.clone(),
         progress: Progress::Quiet,
+        determinism: DeterminismCheck::from_env().unwrap_or_else(|e| panic!("{e}")),
     };
-    let sweep = runner::sweep(&scenario, &registry, &options).unwrap_or_else(|e| panic!("{e}"));
+    let sweep = runner::sweep(&scenario, registry, &options).unwrap_or_else(|e| panic!("{e}"));
     let file = out_dir
         .join(&scenario.name)
         .join(format!("slice-{slice}-of-{slices}.sweep.json"));
     crate::shard::write_summaries(&file, &[crate::shard::SweepSummary::of(&sweep)])
         .unwrap_or_else(|e| panic!("{e}"));
     if scenario.expect() == Expect::Valid && sweep.status() != Status::Met {
-        panic!("{}", failure_message(&scenario, &sweep, sweep.status()));
+        panic!(
+            "{}",
+            failure_message(&scenario, registry, &sweep, sweep.status())
+        );
     }
     sweep
 }
 
-/// A `#[test]` that runs a scenario file: `scenario_test!(name, "scenarios/x.toml");`.
+/// A `#[test]` that runs a scenario file over its seeds and fails with the
+/// seed, the verdict, the report's path and the replay commands:
+///
+/// - `scenario_test!(name, "scenarios/x.toml");` with the built-in models;
+/// - `scenario_test!(name, "scenarios/x.toml", my_crate::registry());` with
+///   your own (any expression giving a [`Registry`]).
 #[macro_export]
 macro_rules! scenario_test {
     ($name:ident, $path:expr) => {
         #[test]
         fn $name() {
             $crate::testing::run_scenario($path);
+        }
+    };
+    ($name:ident, $path:expr, $registry:expr) => {
+        #[test]
+        fn $name() {
+            $crate::testing::run_scenario_with($path, &$registry);
         }
     };
 }

@@ -242,6 +242,9 @@ impl<M: ClusterModel> TurmoilCluster<M> {
                 message: e.to_string(),
             });
         }
+        if self.world.borrow().panic.is_some() {
+            return Err(SimError::Crashed(Box::new(self.crashed_record())));
+        }
         if let Some(message) = self.world.borrow_mut().error.take() {
             return Err(SimError::Engine {
                 at_ms: (now / 1_000_000) as u64,
@@ -338,8 +341,30 @@ impl<M: ClusterModel> TurmoilCluster<M> {
         &self.nemesis_log
     }
 
+    /// The run so far, ended by the panic [`TurmoilCluster::step`] reported.
+    fn crashed_record(&mut self) -> crate::config::CrashedRun {
+        let panic = self.world.borrow_mut().panic.take();
+        let record = self.take_record(EndReason::Crashed);
+        let panic = panic.map_or_else(
+            || crate::panic::NodePanic {
+                node: NodeId(0),
+                at_ns: record.end_ns,
+                during: "unknown".into(),
+                message: "a node panicked".into(),
+                location: None,
+                backtrace: String::new(),
+            },
+            |p| *p,
+        );
+        crate::config::CrashedRun { panic, record }
+    }
+
     /// Ends the run and returns its record.
     pub fn finish(mut self, ended: EndReason) -> RunRecord {
+        self.take_record(ended)
+    }
+
+    fn take_record(&mut self, ended: EndReason) -> RunRecord {
         let now = self.now_ns();
         self.sample(now);
         let mut w = self.world.borrow_mut();
@@ -352,6 +377,7 @@ impl<M: ClusterModel> TurmoilCluster<M> {
             delivered: w.delivered,
             end_ns: now,
             ended,
+            trace: w.trace.as_mut().map(std::mem::take).unwrap_or_default(),
         }
     }
 
@@ -832,7 +858,9 @@ impl<M: ClusterModel> Control for TurmoilCluster<M> {
         self.check(node)?;
         let now = self.now_ns();
         let mut w = self.world.borrow_mut();
-        let result = w.callback(node, now, |n, ctx| n.on_model_fault(ctx, fault));
+        let result = w.callback(node, now, "on_model_fault", |n, ctx| {
+            n.on_model_fault(ctx, fault)
+        });
         w.poke(node);
         match result {
             None => Ok(Applied::NoChange),
@@ -849,7 +877,9 @@ impl<M: ClusterModel> Control for TurmoilCluster<M> {
         self.check(node)?;
         let now = self.now_ns();
         let mut w = self.world.borrow_mut();
-        let result = w.callback(node, now, |n, ctx| n.on_model_fault_stop(ctx, name));
+        let result = w.callback(node, now, "on_model_fault_stop", |n, ctx| {
+            n.on_model_fault_stop(ctx, name)
+        });
         w.poke(node);
         match result {
             None => Ok(Applied::NoChange),

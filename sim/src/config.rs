@@ -279,6 +279,10 @@ pub struct SimConfig {
     pub nemesis: Option<Schedule>,
     /// Limits on queues and history size.
     pub limits: Limits,
+    /// Keep every step of the run in words ([`crate::RunRecord::trace`]),
+    /// so that the determinism check can name where two runs part ways.
+    /// Costs memory and time; off by default.
+    pub trace: bool,
 }
 
 impl Default for SimConfig {
@@ -297,6 +301,7 @@ impl Default for SimConfig {
             ops: Vec::new(),
             nemesis: None,
             limits: Limits::default(),
+            trace: false,
         }
     }
 }
@@ -319,7 +324,11 @@ pub enum SimError {
         /// What is wrong.
         source: ControlError,
     },
-    /// The engine failed during the run (a node panicked, a limit was hit).
+    /// Model code panicked: a finding (the verdict `crashed`), with the run
+    /// recorded up to the panic.
+    #[error("{}", .0.panic)]
+    Crashed(Box<CrashedRun>),
+    /// The engine failed during the run (a limit was hit).
     #[error("simulation failed at {at_ms} ms: {message}")]
     Engine {
         /// Simulated time.
@@ -327,6 +336,15 @@ pub enum SimError {
         /// What happened.
         message: String,
     },
+}
+
+/// A run that ended at a panic in model code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrashedRun {
+    /// The panic.
+    pub panic: crate::panic::NodePanic,
+    /// The run up to the panic ([`crate::EndReason::Crashed`]).
+    pub record: crate::RunRecord,
 }
 
 impl SimConfig {

@@ -21,25 +21,29 @@ pub mod control;
 pub mod models;
 pub mod net;
 pub mod node;
+pub mod panic;
 pub mod record;
 mod run;
 pub mod storage;
 pub mod testing;
 pub mod time;
+pub mod trace;
 pub mod wire;
 pub mod workload;
 mod world;
 
 pub use cluster::TurmoilCluster;
-pub use config::{ControlOp, Limits, SimConfig, SimError, TimedOp};
+pub use config::{ControlOp, CrashedRun, Limits, SimConfig, SimError, TimedOp};
 pub use control::{Applied, Control, ControlError, NodeStatus};
 pub use net::{Latency, LinkConfig, LinkUpdate, Shape};
 pub use node::{
     ClientRequest, ClientResponse, ClusterModel, Ctx, ModelFault, ModelFaultSpec, Node, NodeId,
     NodeInit, NodeRng, ParamSpec, RequestId, TimerId,
 };
+pub use panic::NodePanic;
 pub use record::{EndReason, Metrics, NemesisEntry, NodeCounters, RunRecord, Sample};
 pub use run::{parse_seed, replay_hint, run, seeds, SeedError, SEED_ENV};
 pub use storage::{Storage, StorageError};
 pub use time::{NodeClock, Timestamp};
+pub use trace::{first_divergence, Divergence, TraceEntry};
 pub use workload::{KeyDistribution, OpKind, OpLimit, Pacing, Workload};

@@ -19,7 +19,9 @@ pub struct RunRecord {
     pub nemesis_log: Vec<NemesisEntry>,
     /// Message counters and model gauges over time.
     pub metrics: Metrics,
-    /// Digest of every delivered message, in delivery order (see [`Digest`]).
+    /// Digest of everything that happened, in order: delivered messages,
+    /// client requests and responses, timers set (with their delay) and
+    /// fired, history events, each with its simulated time (see [`Digest`]).
     pub digest: u64,
     /// Messages delivered in all (node messages, client requests and
     /// responses): the number of items the digest covers.
@@ -28,6 +30,9 @@ pub struct RunRecord {
     pub end_ns: i64,
     /// Why the run ended.
     pub ended: EndReason,
+    /// Every step in words, when [`crate::SimConfig::trace`] was on (empty
+    /// otherwise): see [`crate::trace::first_divergence`].
+    pub trace: Vec<crate::trace::TraceEntry>,
 }
 
 impl RunRecord {
@@ -47,6 +52,9 @@ pub enum EndReason {
     /// The simulated time limit was reached first; ops still open have no
     /// completion (they count as `info`).
     TimeLimit,
+    /// Model code panicked ([`crate::SimError::Crashed`]); the record stops
+    /// there.
+    Crashed,
 }
 
 /// One thing the nemesis did.

@@ -15,9 +15,11 @@ use crate::node::{
     ClientRequest, ClientResponse, ClusterModel, Ctx, Effects, Node, NodeId, NodeInit, NodeRng,
     RequestId, TimerId,
 };
+use crate::panic::{catch, NodePanic};
 use crate::record::{Digest, NodeCounters};
 use crate::storage::Storage;
 use crate::time::{duration_ns, NodeClock};
+use crate::trace::TraceEntry;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shakedown_checkers::Event;
@@ -92,7 +94,33 @@ pub(crate) struct World<M: ClusterModel> {
     pub(crate) now_ns: i64,
     /// First fatal error inside a driver (a limit hit); the engine stops.
     pub(crate) error: Option<String>,
+    /// The first panic in model code; the engine stops with `crashed`.
+    pub(crate) panic: Option<Box<NodePanic>>,
+    /// Every step in words, for the determinism check (`SimConfig::trace`).
+    pub(crate) trace: Option<Vec<TraceEntry>>,
     digest_buf: Vec<u8>,
+}
+
+/// What a digested step is; part of the digest.
+#[derive(Clone, Copy)]
+enum Step {
+    Message = 0,
+    Request = 1,
+    Response = 2,
+    TimerSet = 3,
+    TimerFired = 4,
+    History = 5,
+}
+
+/// Longest step description kept in a trace.
+const TRACE_TEXT_MAX: usize = 300;
+
+fn side_name(x: u64) -> String {
+    if x == u64::MAX {
+        "client".to_owned()
+    } else {
+        format!("n{x}")
+    }
 }
 
 /// Derives an independent seed for one purpose from the run seed.
@@ -145,6 +173,8 @@ impl<M: ClusterModel> World<M> {
             limits: config.limits.clone(),
             now_ns: 0,
             error: None,
+            panic: None,
+            trace: config.trace.then(Vec::new),
             digest_buf: Vec::new(),
         }
     }
@@ -155,20 +185,57 @@ impl<M: ClusterModel> World<M> {
     }
 
     /// Mixes one delivered item into the digest.
-    fn digest_delivery<T: serde::Serialize>(&mut self, kind: u8, from: u64, to: u64, item: &T) {
+    fn digest_delivery<T: serde::Serialize>(&mut self, kind: Step, from: u64, to: u64, item: &T) {
         self.delivered += 1;
+        self.digest_step(kind, from, to, |buf| {
+            // Serializing our own message types cannot fail; if a model's
+            // Serialize impl does, its error text still goes into the digest.
+            if let Err(e) = serde_json::to_writer(&mut *buf, item) {
+                buf.extend_from_slice(e.to_string().as_bytes());
+            }
+        });
+    }
+
+    /// Mixes one step into the digest (and the trace, when kept): its kind,
+    /// the simulated time, the two sides and what `body` writes.
+    fn digest_step(&mut self, kind: Step, from: u64, to: u64, body: impl FnOnce(&mut Vec<u8>)) {
         self.digest_buf.clear();
-        // Serializing our own message types cannot fail; if a model's
-        // Serialize impl does, its error text still goes into the digest.
-        if let Err(e) = serde_json::to_writer(&mut self.digest_buf, item) {
-            self.digest_buf.extend_from_slice(e.to_string().as_bytes());
-        }
+        body(&mut self.digest_buf);
         let d = &mut self.digest;
-        d.write(&[kind]);
+        d.write(&[kind as u8]);
         d.write_u64(self.now_ns as u64);
         d.write_u64(from);
         d.write_u64(to);
         d.write(&self.digest_buf);
+        if let Some(trace) = self.trace.as_mut() {
+            let text = String::from_utf8_lossy(&self.digest_buf);
+            let mut cut = text.len().min(TRACE_TEXT_MAX);
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let ellipsis = if cut < text.len() { "..." } else { "" };
+            let what = match kind {
+                Step::Message => format!("{} -> {} message ", side_name(from), side_name(to)),
+                Step::Request => format!("client -> {} request ", side_name(to)),
+                Step::Response => format!("{} -> client response ", side_name(from)),
+                Step::TimerSet => format!("{} sets timer {to}: ", side_name(from)),
+                Step::TimerFired => format!("{} timer {to} fires", side_name(from)),
+                Step::History => "history ".to_owned(),
+            };
+            trace.push(TraceEntry {
+                sim_ns: self.now_ns,
+                what: format!("{what}{}{ellipsis}", &text[..cut]),
+            });
+        }
+    }
+
+    /// Mixes a history event into the digest.
+    fn digest_event(&mut self, event: &Event) {
+        let mut text = String::new();
+        shakedown_checkers::edn::write_event(&mut text, event);
+        self.digest_step(Step::History, 0, 0, |buf| {
+            buf.extend_from_slice(text.as_bytes())
+        });
     }
 
     /// Wakes `node`'s driver if `due` is earlier than what it sleeps until.
@@ -230,13 +297,20 @@ impl<M: ClusterModel> World<M> {
                 storage: &slot.storage,
                 incarnation: slot.incarnation,
             };
-            self.model.build(&init)
+            let model = &self.model;
+            catch(node, now, || "build".to_owned(), || model.build(&init))
         };
         let slot = &mut self.slots[i];
-        slot.node = Some(built);
         slot.started = true;
+        match built {
+            Ok(built) => slot.node = Some(built),
+            Err(panic) => {
+                self.panicked(panic);
+                return;
+            }
+        }
         tracing::debug!(node = %node, sim_ns = now, incarnation = slot.incarnation, "start");
-        self.callback(node, now, |n, ctx| n.on_start(ctx));
+        self.callback(node, now, "on_start", |n, ctx| n.on_start(ctx));
     }
 
     fn handle_due(&mut self, node: NodeId, now: i64) -> i64 {
@@ -269,17 +343,24 @@ impl<M: ClusterModel> World<M> {
                             continue;
                         }
                         self.slots[i].counters.delivered += 1;
-                        self.digest_delivery(0, u64::from(from.0), u64::from(node.0), &msg);
+                        self.digest_delivery(
+                            Step::Message,
+                            u64::from(from.0),
+                            u64::from(node.0),
+                            &msg,
+                        );
                         if tracing::enabled!(tracing::Level::TRACE) {
                             tracing::trace!(node = %node, sim_ns = now, from = %from, msg = ?msg, "deliver");
                         }
-                        self.callback(node, now, |n, ctx| n.on_message(ctx, from, msg));
+                        self.callback(node, now, "on_message", |n, ctx| {
+                            n.on_message(ctx, from, msg)
+                        });
                     }
                     Incoming::Request(req) => {
                         self.slots[i].counters.requests += 1;
-                        self.digest_delivery(1, u64::MAX, u64::from(node.0), &req);
+                        self.digest_delivery(Step::Request, u64::MAX, u64::from(node.0), &req);
                         tracing::trace!(node = %node, sim_ns = now, req = %req.id, f = %req.f, "request");
-                        self.callback(node, now, |n, ctx| n.on_request(ctx, req));
+                        self.callback(node, now, "on_request", |n, ctx| n.on_request(ctx, req));
                     }
                 }
             } else {
@@ -288,7 +369,8 @@ impl<M: ClusterModel> World<M> {
                 };
                 slot.timer_keys.remove(&id);
                 tracing::trace!(node = %node, sim_ns = now, timer = ?timer, "timer");
-                self.callback(node, now, |n, ctx| n.on_timer(ctx, id, timer));
+                self.digest_step(Step::TimerFired, u64::from(node.0), id.0, |_| {});
+                self.callback(node, now, "on_timer", |n, ctx| n.on_timer(ctx, id, timer));
             }
         }
         self.slots[i].next_due().unwrap_or(i64::MAX)
@@ -299,6 +381,7 @@ impl<M: ClusterModel> World<M> {
         &mut self,
         node: NodeId,
         now: i64,
+        during: &str,
         f: impl FnOnce(&mut M::Node, &mut Ctx<'_, M::Node>) -> R,
     ) -> Option<R> {
         let i = node.index();
@@ -324,18 +407,42 @@ impl<M: ClusterModel> World<M> {
                 rng: &mut slot.rng,
                 effects: fx,
             };
-            let r = f(n, &mut ctx);
+            let r = catch(node, now, || during.to_owned(), || f(n, &mut ctx));
             slot.next_timer = fx.next_timer;
             r
         };
-        self.apply_effects(node, now);
-        Some(result)
+        match result {
+            Ok(result) => {
+                self.apply_effects(node, now);
+                Some(result)
+            }
+            Err(panic) => {
+                // What the callback did before it panicked is discarded
+                // with the node; the engine ends the run at this step.
+                self.fx = Effects::new();
+                self.slots[i].node = None;
+                self.panicked(panic);
+                None
+            }
+        }
+    }
+
+    /// Keeps the run's first panic; the engine stops after this step.
+    fn panicked(&mut self, panic: Box<NodePanic>) {
+        tracing::error!(node = %panic.node, sim_ns = panic.at_ns, message = %panic.message, "node panicked");
+        if self.panic.is_none() {
+            self.panic = Some(panic);
+        }
     }
 
     fn apply_effects(&mut self, node: NodeId, now: i64) {
         let i = node.index();
         let mut fx = std::mem::replace(&mut self.fx, Effects::new());
         for (id, after, timer) in fx.timers_set.drain(..) {
+            self.digest_step(Step::TimerSet, u64::from(node.0), id.0, |buf| {
+                use std::io::Write;
+                let _ = write!(buf, "after {after:?}: {timer:?}");
+            });
             let span = self.slots[i].clock.sim_span_ns(duration_ns(after));
             let key = (now.saturating_add(span.max(0)), self.next_seq());
             let slot = &mut self.slots[i];
@@ -432,11 +539,12 @@ impl<M: ClusterModel> World<M> {
             }
             return;
         }
+        self.digest_event(&event);
         self.history.push(event);
     }
 
     pub(crate) fn digest_response(&mut self, node: NodeId, resp: &(RequestId, ClientResponse)) {
-        self.digest_delivery(2, u64::from(node.0), u64::MAX, resp);
+        self.digest_delivery(Step::Response, u64::from(node.0), u64::MAX, resp);
     }
 
     /// A crash at `now`: drop the node, its timers and what reached it;

@@ -28,8 +28,7 @@ pub struct Args {
 }
 
 /// Runs `shakedown list` and returns the exit code.
-pub fn run(args: Args) -> u8 {
-    let registry = Registry::builtin();
+pub fn run(args: Args, registry: &Registry) -> u8 {
     match args.what {
         What::Models => {
             for m in registry.iter() {
@@ -53,7 +52,7 @@ pub fn run(args: Args) -> u8 {
             print!("{}", shakedown_nemesis::render_catalog(&faults));
             EXIT_VALID
         }
-        What::Scenarios => list_scenarios(&registry, &args.dir),
+        What::Scenarios => list_scenarios(registry, &args.dir),
     }
 }
 

@@ -6,7 +6,6 @@ use crate::models::Registry;
 use crate::runner::{self, Status};
 use crate::scenario::Scenario;
 use crate::seeds::{format_seed, parse_seed};
-use shakedown_checkers::Outcome;
 use std::path::PathBuf;
 
 /// Arguments of `shakedown replay`.
@@ -24,15 +23,18 @@ pub struct Args {
     /// The engine, overriding the file's.
     #[arg(long)]
     pub engine: Option<String>,
+    /// Run the seed once only: skip the determinism check (by default a
+    /// replay runs twice and compares the runs step by step).
+    #[arg(long)]
+    pub no_determinism_check: bool,
 }
 
 /// Runs `shakedown replay` and returns the exit code.
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args, registry: &Registry) -> u8 {
     if let Err(e) = super::run::check_engine(args.engine.as_deref()) {
         return bad_input(e);
     }
-    let registry = Registry::builtin();
-    let scenario = match Scenario::load(&args.scenario, &registry) {
+    let scenario = match Scenario::load(&args.scenario, registry) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -41,7 +43,8 @@ pub fn run(args: Args) -> u8 {
     };
     let out = args.out.unwrap_or_else(runner::default_out_dir);
     let dir = runner::run_dir(&out, &scenario, args.seed);
-    let run = match runner::run_seed(&scenario, &registry, args.seed, Some(&dir)) {
+    let check = !args.no_determinism_check;
+    let run = match runner::run_seed(&scenario, registry, args.seed, Some(&dir), check) {
         Ok(run) => run,
         Err(e) => return bad_input(e),
     };
@@ -50,8 +53,13 @@ pub fn run(args: Args) -> u8 {
         "{} seed {}: {}",
         scenario.path.display(),
         format_seed(s.seed),
-        runner::verdict_line(&s.verdict)
+        runner::outcome_line(s)
     );
+    if let Some(runner::Finding::Nondeterministic(d)) = &s.finding {
+        for line in d.to_string().lines().skip(1) {
+            println!("  {line}");
+        }
+    }
     if let Some(record) = &run.record {
         println!(
             "  {} ops, {} history events, {:.1}s simulated, digest {}",
@@ -69,21 +77,14 @@ pub fn run(args: Args) -> u8 {
         (None, Some(e)) => eprintln!("error: artifacts not written: {e}"),
         _ => {}
     }
-    let o = s.verdict.outcome;
-    let status = Status::of(
-        scenario.expect(),
-        usize::from(o == Outcome::Valid),
-        usize::from(o == Outcome::Invalid),
-        usize::from(o == Outcome::Unknown),
-    );
+    if check && s.finding.is_none() {
+        println!("  determinism: two runs, identical step by step");
+    }
+    let status = Status::of(scenario.expect(), [s.outcome()]);
     println!(
         "  expected {}: {}",
         scenario.expect().name(),
-        match status {
-            Status::Met => "as expected",
-            Status::Contradicted => "CONTRADICTED",
-            Status::Unknown => "UNKNOWN",
-        }
+        status.describe()
     );
     status.exit_code()
 }

@@ -2,7 +2,7 @@
 
 use super::{bad_input, EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
 use crate::models::Registry;
-use crate::runner::{self, ArtifactsMode, Progress, SweepOptions};
+use crate::runner::{self, ArtifactsMode, DeterminismCheck, Progress, SweepOptions};
 use crate::scenario::{Engine, Scenario};
 use crate::seeds::SeedSet;
 use std::path::PathBuf;
@@ -39,6 +39,13 @@ pub struct Args {
     /// Write one JSON summary per scenario to this file (for merging shards).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// Run every seed twice and compare the runs step by step (by default
+    /// only the first two seeds of each sweep are checked).
+    #[arg(long, conflicts_with = "no_determinism_check")]
+    pub check_determinism: bool,
+    /// Run every seed once: no determinism check at all.
+    #[arg(long)]
+    pub no_determinism_check: bool,
 }
 
 /// The worse of two exit codes: bad input, then invalid, then unknown.
@@ -84,14 +91,13 @@ pub fn set_jobs(jobs: Option<usize>) -> Result<(), String> {
 }
 
 /// Runs `shakedown run` and returns the exit code.
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args, registry: &Registry) -> u8 {
     if let Err(e) = check_engine(args.engine.as_deref()).and_then(|()| set_jobs(args.jobs)) {
         return bad_input(e);
     }
-    let registry = Registry::builtin();
     let mut scenarios = Vec::new();
     for path in &args.scenarios {
-        match Scenario::load(path, &registry) {
+        match Scenario::load(path, registry) {
             Ok(s) => scenarios.push(s),
             Err(e) => {
                 eprintln!("{e}");
@@ -109,11 +115,21 @@ pub fn run(args: Args) -> u8 {
         } else {
             Progress::Auto
         },
+        determinism: if args.check_determinism {
+            DeterminismCheck::All
+        } else if args.no_determinism_check {
+            DeterminismCheck::First(0)
+        } else {
+            match DeterminismCheck::from_env() {
+                Ok(d) => d,
+                Err(e) => return bad_input(e),
+            }
+        },
     };
     let mut code = EXIT_VALID;
     let mut summaries = Vec::new();
     for scenario in &scenarios {
-        match runner::sweep(scenario, &registry, &options) {
+        match runner::sweep(scenario, registry, &options) {
             Ok(sweep) => {
                 println!("{}", sweep.summary());
                 summaries.push(crate::shard::SweepSummary::of(&sweep));

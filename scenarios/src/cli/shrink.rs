@@ -22,16 +22,15 @@ pub struct Args {
 }
 
 /// Runs `shakedown shrink` and returns the exit code.
-pub fn run(args: Args) -> u8 {
-    let registry = Registry::builtin();
-    let scenario = match Scenario::load(&args.scenario, &registry) {
+pub fn run(args: Args, registry: &Registry) -> u8 {
+    let scenario = match Scenario::load(&args.scenario, registry) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
-    let shrunk = match shrink(&scenario, &registry, args.seed) {
+    let shrunk = match shrink(&scenario, registry, args.seed) {
         Ok(s) => s,
         Err(e @ ShrinkError::NotInvalid { .. }) => {
             eprintln!("error: {e}");
@@ -50,10 +49,11 @@ pub fn run(args: Args) -> u8 {
     println!("after:  {}", shrunk.after);
     println!("verdict: {}", shrunk.verdict);
     println!(
-        "{} candidate runs; wrote {} (run it: shakedown run {})",
+        "{} candidate runs; wrote {} (run it: {} run {})",
         shrunk.attempts,
         args.output.display(),
-        args.output.display()
+        registry.command(),
+        crate::runner::shell_word(&args.output.to_string_lossy())
     );
     EXIT_VALID
 }

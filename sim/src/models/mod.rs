@@ -25,9 +25,11 @@ fn storage_key(key: &Option<Value>) -> String {
     }
 }
 
-/// Applies one client op to a register holding `current`. Returns the
-/// response and the new value if the op wrote one.
-fn apply_op(current: &Value, req: &ClientRequest) -> (ClientResponse, Option<Value>) {
+/// Applies one client op (read/get, write/put, cas, append) to a register
+/// holding `current`: a register model in one function, for tests and
+/// fixtures. Returns
+/// the response and the new value if the op wrote one.
+pub fn apply_op(current: &Value, req: &ClientRequest) -> (ClientResponse, Option<Value>) {
     match req.f.as_str() {
         "read" | "get" => (ClientResponse::Ok(current.clone()), None),
         "write" | "put" => (

@@ -89,7 +89,7 @@ model = "kv"
     let registry = registry();
     let scenario =
         shakedown::scenario::Scenario::load(&path, &registry).unwrap_or_else(|e| panic!("{e}"));
-    let full = shakedown::runner::run_seed(&scenario, &registry, 0, None)
+    let full = shakedown::runner::run_seed(&scenario, &registry, 0, None, false)
         .unwrap_or_else(|e| panic!("{e}"));
     let record = full.record.expect("a record");
     let at = |node: u32, name: &str, t_ms: i64| {

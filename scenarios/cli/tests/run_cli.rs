@@ -9,7 +9,7 @@ const LOST_WRITES: &str = "tests/fixtures/register-lost-writes.toml";
 
 fn shakedown(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_shakedown"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .args(args)
         .output()
         .expect("the shakedown binary runs")
@@ -62,10 +62,32 @@ fn a_found_bug_meets_an_invalid_expectation_and_writes_its_report() {
     ] {
         assert!(dir.join(f).exists(), "{f} missing in {}", dir.display());
     }
+    // The printed replay line runs as it is, writes the same run
+    // directory, and reproduces the history byte for byte.
+    let line = t
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: "))
+        .unwrap_or_else(|| panic!("no replay line in {t}"));
     assert!(
-        t.contains("replay: shakedown replay tests/fixtures/register-lost-writes.toml --seed 0x0"),
-        "{t}"
+        line.ends_with(&format!(
+            "replay tests/fixtures/register-lost-writes.toml --seed 0x0 --out {}",
+            out.display()
+        )),
+        "{line}"
     );
+    let before = std::fs::read(dir.join("history.edn")).unwrap();
+    let replay = Command::new("sh")
+        .args(["-c", line])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap();
+    assert_eq!(replay.status.code(), Some(0), "{}", text(&replay));
+    assert!(
+        text(&replay).contains("determinism: two runs, identical"),
+        "{}",
+        text(&replay)
+    );
+    assert_eq!(std::fs::read(dir.join("history.edn")).unwrap(), before);
     // The history written is one `shakedown check` agrees with.
     let results = std::fs::read_to_string(dir.join("results.json")).unwrap();
     assert!(results.contains("\"outcome\": \"invalid\""), "{results}");
@@ -74,9 +96,11 @@ fn a_found_bug_meets_an_invalid_expectation_and_writes_its_report() {
 #[test]
 fn a_contradicted_expectation_exits_1() {
     let dir = temp_dir("contradicted");
-    let text_in = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(LOST_WRITES))
-        .unwrap()
-        .replace("expect = \"invalid\"", "expect = \"valid\"");
+    let text_in = std::fs::read_to_string(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(LOST_WRITES),
+    )
+    .unwrap()
+    .replace("expect = \"invalid\"", "expect = \"valid\"");
     let file = dir.join("claims-valid.toml");
     std::fs::write(&file, text_in).unwrap();
     let o = shakedown(&[
@@ -125,9 +149,13 @@ fn bad_input_exits_3_and_names_the_place() {
 
 #[test]
 fn the_same_seed_writes_byte_identical_histories() {
+    // Both sweeps write to one directory (the report names it in its
+    // replay command); each result is moved aside before the next.
+    let work = temp_dir("same-work");
     let a = temp_dir("same-a");
     let b = temp_dir("same-b");
     for out in [&a, &b] {
+        let _ = std::fs::remove_dir_all(&work);
         let o = shakedown(&[
             "run",
             VALID,
@@ -136,9 +164,11 @@ fn the_same_seed_writes_byte_identical_histories() {
             "--artifacts",
             "all",
             "--out",
-            out.to_str().unwrap(),
+            work.to_str().unwrap(),
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        std::fs::remove_dir_all(out).unwrap();
+        std::fs::rename(&work, out).unwrap();
     }
     for seed in ["0x7", "0x8"] {
         let read = |d: &PathBuf, f: &str| {
@@ -284,8 +314,10 @@ fn shrink_writes_a_smaller_scenario_that_still_fails_and_is_deterministic() {
 #[test]
 fn shrink_expands_generated_faults_into_a_timeline() {
     let dir = temp_dir("shrink-generated");
-    let text_in =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(LOST_WRITES)).unwrap();
+    let text_in = std::fs::read_to_string(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(LOST_WRITES),
+    )
+    .unwrap();
     let head = text_in.split("[[faults.timeline]]").next().unwrap();
     let file = dir.join("generated.toml");
     std::fs::write(

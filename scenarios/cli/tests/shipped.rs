@@ -3,31 +3,46 @@
 //! the `valid` scenarios run a prefix here and their whole sweep in the
 //! ignored tests below and in CI's sharded sweep (`tests/sweep.rs`).
 
-use shakedown::testing::{run_scenario, run_scenario_prefix};
+use shakedown::testing::{run_scenario_prefix_with, run_scenario_with};
+use shakedown_cli::registry;
+
+fn run_scenario(path: &str) {
+    run_scenario_with(path, &registry());
+}
+
+fn run_scenario_prefix(path: &str, count: u64) {
+    run_scenario_prefix_with(path, count, &registry());
+}
 
 shakedown::scenario_test!(
     raft_kv_stale_reads_are_found,
-    "scenarios/raft-kv-stale-reads.toml"
+    "scenarios/raft-kv-stale-reads.toml",
+    shakedown_cli::registry()
 );
 shakedown::scenario_test!(
     raft_kv_no_sync_loses_writes,
-    "scenarios/raft-kv-no-sync.toml"
+    "scenarios/raft-kv-no-sync.toml",
+    shakedown_cli::registry()
 );
 shakedown::scenario_test!(
     raft_kv_lease_skew_is_found,
-    "scenarios/raft-kv-lease-skew.toml"
+    "scenarios/raft-kv-lease-skew.toml",
+    shakedown_cli::registry()
 );
 shakedown::scenario_test!(
     dynamo_hint_backlog_serves_stale_reads,
-    "scenarios/dynamo-hint-backlog.toml"
+    "scenarios/dynamo-hint-backlog.toml",
+    shakedown_cli::registry()
 );
 shakedown::scenario_test!(
     dynamo_sloppy_quorum_loses_writes,
-    "scenarios/dynamo-sloppy-quorum.toml"
+    "scenarios/dynamo-sloppy-quorum.toml",
+    shakedown_cli::registry()
 );
 shakedown::scenario_test!(
     dynamo_clock_skew_breaks_lww,
-    "scenarios/dynamo-clock-skew.toml"
+    "scenarios/dynamo-clock-skew.toml",
+    shakedown_cli::registry()
 );
 
 #[test]
@@ -46,13 +61,13 @@ fn the_commented_example_first_seeds_are_linearizable() {
 }
 
 #[test]
-#[ignore = "the full 200-seed sweep: cargo test --release -p shakedown --test shipped -- --ignored"]
+#[ignore = "the full 200-seed sweep: cargo test --release -p shakedown-cli --test shipped -- --ignored"]
 fn raft_kv_combined_every_seed_is_linearizable() {
     run_scenario("scenarios/raft-kv-combined.toml");
 }
 
 #[test]
-#[ignore = "the full sweep: cargo test --release -p shakedown --test shipped -- --ignored"]
+#[ignore = "the full sweep: cargo test --release -p shakedown-cli --test shipped -- --ignored"]
 fn dynamo_quorum_every_seed_is_linearizable() {
     run_scenario("scenarios/dynamo-quorum.toml");
 }

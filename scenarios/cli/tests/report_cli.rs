@@ -1,5 +1,6 @@
 //! `shakedown report RUN_DIR` end to end: the binary, its output and exit codes.
 
+#[path = "../../tests/report_support/mod.rs"]
 mod report_support;
 
 use report_support::*;

@@ -1,12 +1,12 @@
 //! The scenario file format: the commented example parses, and bad files
 //! get errors with file, line, column and a fix, never a panic.
 
-use shakedown::models::Registry;
 use shakedown::scenario::{Expect, Scenario};
 use std::path::Path;
 
 fn parse(text: &str) -> Result<Scenario, String> {
-    Scenario::parse(Path::new("bad.toml"), text, &Registry::builtin()).map_err(|e| e.to_string())
+    Scenario::parse(Path::new("bad.toml"), text, &shakedown_cli::registry())
+        .map_err(|e| e.to_string())
 }
 
 const MINIMAL: &str = r#"
@@ -19,8 +19,8 @@ nodes = 3
 
 #[test]
 fn the_commented_example_parses_and_plans() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/example.toml");
-    let s = Scenario::load(path, &Registry::builtin()).unwrap_or_else(|e| panic!("{e}"));
+    let path = concat!(concat!(env!("CARGO_MANIFEST_DIR"), "/.."), "/example.toml");
+    let s = Scenario::load(path, &shakedown_cli::registry()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.name, "example");
     assert_eq!(s.expect(), Expect::Valid);
     assert_eq!(s.seeds().len(), 8);

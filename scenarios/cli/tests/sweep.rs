@@ -17,7 +17,7 @@ macro_rules! slices {
             #[test]
             #[ignore = "long sweep: run with --run-ignored only (see ci/)"]
             fn $name() {
-                shakedown::testing::run_slice($path, $k, SLICES);
+                shakedown::testing::run_slice_with($path, $k, SLICES, &shakedown_cli::registry());
             }
         )*
     };

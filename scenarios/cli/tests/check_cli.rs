@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 fn histories() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../checkers/histories")
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("../checkers/histories")
 }
 
 fn shakedown(args: &[&str]) -> Output {
