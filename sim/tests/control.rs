@@ -202,7 +202,7 @@ fn bad_configurations_fail_before_running() {
 }
 
 #[test]
-fn a_node_that_panics_fails_the_run_with_an_error() {
+fn a_node_that_panics_ends_the_run_as_crashed_with_the_record() {
     struct Bomb;
     impl Node for Bomb {
         type Message = ();
@@ -233,8 +233,20 @@ fn a_node_that_panics_fails_the_run_with_an_error() {
         duration_ms: 100,
         ..SimConfig::default()
     };
-    let err = run(&config, BombModel).unwrap_err().to_string();
-    assert!(err.contains("simulation failed at 20 ms"), "{err}");
+    let err = run(&config, BombModel).unwrap_err();
+    let shakedown_sim::SimError::Crashed(crashed) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(crashed.panic.node, NodeId(0));
+    assert_eq!(crashed.panic.message, "model bug");
+    assert_eq!(crashed.panic.during, "on_timer");
+    assert_eq!(crashed.panic.at_ns, 20_000_000);
+    assert_eq!(crashed.record.ended, shakedown_sim::EndReason::Crashed);
+    assert!(
+        err.to_string()
+            .starts_with("n0 panicked at 0.020 s simulated (on_timer): model bug"),
+        "{err}"
+    );
 }
 
 /// A `tracing` writer into a shared buffer.

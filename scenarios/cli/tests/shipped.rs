@@ -74,8 +74,8 @@ fn dynamo_quorum_every_seed_is_linearizable() {
 
 #[test]
 fn a_shipped_scenario_replays_bit_for_bit() {
-    let a = shakedown::testing::run_one("scenarios/raft-kv-combined.toml", 0x2a);
-    let b = shakedown::testing::run_one("scenarios/raft-kv-combined.toml", 0x2a);
+    let a = shakedown::testing::run_one_with("scenarios/raft-kv-combined.toml", 0x2a, &registry());
+    let b = shakedown::testing::run_one_with("scenarios/raft-kv-combined.toml", 0x2a, &registry());
     let edn = |r: &shakedown::runner::FullRun| shakedown_checkers::edn::write_history(&r.history());
     assert_eq!(edn(&a), edn(&b));
     let (ra, rb) = (a.record.unwrap(), b.record.unwrap());
@@ -85,6 +85,6 @@ fn a_shipped_scenario_replays_bit_for_bit() {
         "a real run: {} events",
         ra.history.len()
     );
-    let c = shakedown::testing::run_one("scenarios/raft-kv-combined.toml", 0x2b);
+    let c = shakedown::testing::run_one_with("scenarios/raft-kv-combined.toml", 0x2b, &registry());
     assert_ne!(ra.digest, c.record.unwrap().digest);
 }
