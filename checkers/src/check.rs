@@ -121,7 +121,12 @@ pub fn check_with<M: Model>(
         first_invalid: &AtomicUsize::new(usize::MAX),
         part: 0,
     };
-    fn limits<'a>(base: &Limits<'a>, steps: u64, first_invalid: &'a AtomicUsize, part: usize) -> Limits<'a> {
+    fn limits<'a>(
+        base: &Limits<'a>,
+        steps: u64,
+        first_invalid: &'a AtomicUsize,
+        part: usize,
+    ) -> Limits<'a> {
         Limits {
             deadline: base.deadline,
             time_limit: base.time_limit,
@@ -237,7 +242,8 @@ pub fn check_with<M: Model>(
             .min_by_key(|r| r.0)
         {
             let (key, part_ops) = &parts[*p];
-            report.verdict = Verdict::invalid(n, explain(model, &ops, key.as_ref(), part_ops, failure));
+            report.verdict =
+                Verdict::invalid(n, explain(model, &ops, key.as_ref(), part_ops, failure));
             return Ok(report);
         }
         if let Some((_, SearchResult::Unknown(reason), _)) = results
@@ -249,7 +255,8 @@ pub fn check_with<M: Model>(
                 .iter()
                 .filter(|r| !matches!(r.1, SearchResult::Valid))
                 .count();
-            report.verdict = Verdict::unknown(n, format!("{reason}{}", undecided(open, parts.len())));
+            report.verdict =
+                Verdict::unknown(n, format!("{reason}{}", undecided(open, parts.len())));
             return Ok(report);
         }
         pending = results
@@ -260,6 +267,31 @@ pub fn check_with<M: Model>(
         round_steps = round_steps.saturating_mul(2);
     }
     Ok(report)
+}
+
+/// The client ops of a history, for checkers that do not search (set,
+/// queue, counter): the same skipping and the same rule on a history with
+/// no client op as [`check_with`]; and a report to fill in (valid so far).
+pub(crate) fn client_ops_for(
+    history: &History,
+    options: &CheckOptions,
+) -> Result<(Vec<Op>, CheckReport), CheckError> {
+    let (ops, skipped) = history.client_ops_skipping(&options.non_clients)?;
+    if ops.is_empty() && !options.allow_no_client_ops {
+        return Err(CheckError::NoClientOps {
+            events: history.len(),
+            skipped_events: skipped.events,
+            skipped_processes: skipped.processes,
+        });
+    }
+    let report = CheckReport {
+        verdict: Verdict::valid(ops.len()),
+        checked_ops: ops.len(),
+        skipped_events: skipped.events,
+        skipped_processes: skipped.processes,
+        steps: 0,
+    };
+    Ok((ops, report))
 }
 
 /// What the cheap checks said about one part.

@@ -60,7 +60,11 @@ pub(crate) fn parse_limited(
             loop {
                 p.skip_ws()?;
                 match p.peek() {
-                    None => return Err(p.error_at(open_at, "this vector of ops is never closed").into()),
+                    None => {
+                        return Err(p
+                            .error_at(open_at, "this vector of ops is never closed")
+                            .into())
+                    }
                     Some(c) if c == close => {
                         p.pos += 1;
                         break;

@@ -112,25 +112,23 @@ pub fn parse_event(line: &str) -> Result<Event, ParseError> {
         }
         seen.push(name);
         match name.as_str() {
-            "process" => {
-                b.process = Some(match v {
-                    Json::Int(p) => Process::Client(*p),
-                    Json::Str(n) => Process::Named(n.clone()),
-                    Json::Object(tagged) => match tagged.as_slice() {
-                        [(tag, Json::Str(n))] if tag == "string" => Process::Str(n.clone()),
-                        _ => {
-                            return Err(err(
-                                "\"process\" must be an integer or a name such as \"nemesis\" or \"c1\"".into(),
-                            ))
-                        }
-                    },
-                    _ => {
-                        return Err(err(
-                            "\"process\" must be an integer or a name such as \"nemesis\" or \"c1\"".into(),
-                        ))
-                    }
-                })
-            }
+            "process" => b.process = Some(match v {
+                Json::Int(p) => Process::Client(*p),
+                Json::Str(n) => Process::Named(n.clone()),
+                Json::Object(tagged) => match tagged.as_slice() {
+                    [(tag, Json::Str(n))] if tag == "string" => Process::Str(n.clone()),
+                    _ => return Err(err(
+                        "\"process\" must be an integer or a name such as \"nemesis\" or \"c1\""
+                            .into(),
+                    )),
+                },
+                _ => {
+                    return Err(err(
+                        "\"process\" must be an integer or a name such as \"nemesis\" or \"c1\""
+                            .into(),
+                    ))
+                }
+            }),
             "type" => match v {
                 Json::Str(t) if EventType::from_name(t).is_some() => {
                     b.kind = EventType::from_name(t)

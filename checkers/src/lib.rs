@@ -40,6 +40,4 @@ pub use format::{
 pub use history::{Completion, Event, EventType, History, Op, PairingError, Process, Skipped};
 pub use model::{model_by_name, AnyModel, CheckError, Model, ModelError, ValueFlow, MODELS};
 pub use value::Value;
-pub use verdict::{
-    Budget, CheckOptions, CheckReport, Counterexample, OpSummary, Outcome, Verdict,
-};
+pub use verdict::{Budget, CheckOptions, CheckReport, Counterexample, OpSummary, Outcome, Verdict};

@@ -290,7 +290,7 @@ impl<M: Model> AnyModel for M {
 }
 
 /// The built-in models: name and one line on what it checks.
-pub const MODELS: [(&str, &str); 5] = [
+pub const MODELS: [(&str, &str); 12] = [
     ("register", "a read/write register (:read, :write)"),
     (
         "cas-register",
@@ -305,6 +305,34 @@ pub const MODELS: [(&str, &str); 5] = [
         "multi-register",
         "registers read and written together in transactions (:txn [[:r :x nil] [:w :y 2]])",
     ),
+    (
+        "set",
+        "Jepsen's set checker: :add x, then a final :read of every element (lost, unexpected, recovered)",
+    ),
+    (
+        "queue",
+        "a FIFO queue (:enqueue, :dequeue, :drain): lost, duplicated and unexpected messages, then order",
+    ),
+    (
+        "unordered-queue",
+        "a queue without order (:enqueue, :dequeue, :drain): every message delivered exactly once",
+    ),
+    (
+        "counter",
+        "a counter (:add n, :read): each read within the bounds the adds allow",
+    ),
+    (
+        "sequential-register",
+        "`register`, checked for sequential consistency (each process's order, not real time)",
+    ),
+    (
+        "sequential-cas-register",
+        "`cas-register`, checked for sequential consistency",
+    ),
+    (
+        "sequential-kv",
+        "`kv`, checked for sequential consistency (the whole store at once: it does not compose by key)",
+    ),
 ];
 
 /// A built-in model by name, starting from `initial` (nil for the default).
@@ -316,6 +344,13 @@ pub fn model_by_name(name: &str, initial: Value) -> Result<Box<dyn AnyModel>, Mo
         "kv" => Box::new(Kv::new(initial)),
         "mutex" => Box::new(Mutex::new(initial)?),
         "multi-register" => Box::new(MultiRegister::new(initial)?),
+        "set" => Box::new(SetChecker),
+        "queue" => Box::new(Queue),
+        "unordered-queue" => Box::new(UnorderedQueue),
+        "counter" => Box::new(CounterChecker::new(initial)?),
+        "sequential-register" => Box::new(Sequential::new(Register::new(initial))),
+        "sequential-cas-register" => Box::new(Sequential::new(CasRegister::new(initial))),
+        "sequential-kv" => Box::new(SequentialKv::new(initial)),
         _ => {
             let names: Vec<&str> = MODELS.iter().map(|(n, _)| *n).collect();
             return Err(ModelError::setting(format!(

@@ -324,9 +324,7 @@ pub(crate) fn search<M: Model>(
     let mut ticks: u32 = 0;
     let mut steps: u64 = 0;
     let footprint = |cache: &HashSet<Config, Fast>, states: &States<M::State>| {
-        fixed_bytes
-            + table_bytes(cache.capacity(), std::mem::size_of::<Config>())
-            + states.bytes()
+        fixed_bytes + table_bytes(cache.capacity(), std::mem::size_of::<Config>()) + states.bytes()
     };
 
     let mut best: Option<Failure<M::State>> = None;

@@ -12,8 +12,8 @@
 use crate::meter::{grown_table_bytes, table_bytes};
 use crate::model::Model;
 use crate::search::{
-    human_duration, memory_unknown, splitmix, Config, Failure, Fast, Limits, PartOp,
-    SearchMeter, SearchResult, States, CHECK_EVERY, STATES_SHOWN, UNREPORTED_BYTES_MAX,
+    human_duration, memory_unknown, splitmix, Config, Failure, Fast, Limits, PartOp, SearchMeter,
+    SearchResult, States, CHECK_EVERY, STATES_SHOWN, UNREPORTED_BYTES_MAX,
 };
 use std::collections::HashSet;
 use std::time::Instant;
@@ -38,7 +38,11 @@ pub(crate) fn search<M: Model>(
     ops: &[PartOp<M::Op>],
     limits: &Limits<'_>,
 ) -> (SearchResult<M::State>, u64) {
-    let processes = ops.iter().map(|o| o.process as usize + 1).max().unwrap_or(0);
+    let processes = ops
+        .iter()
+        .map(|o| o.process as usize + 1)
+        .max()
+        .unwrap_or(0);
     // Each process's ops, in invocation order.
     let mut chains: Vec<Vec<usize>> = vec![Vec::new(); processes];
     for (i, op) in ops.iter().enumerate() {

@@ -73,9 +73,7 @@ impl Value {
     pub fn heap_bytes(&self) -> usize {
         match self {
             Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) => 0,
-            Value::Str(s) | Value::Keyword(s) | Value::Symbol(s) => {
-                alloc_bytes_n(s.capacity())
-            }
+            Value::Str(s) | Value::Keyword(s) | Value::Symbol(s) => alloc_bytes_n(s.capacity()),
             Value::Vector(items) | Value::List(items) | Value::Set(items) => {
                 alloc_bytes_n(items.capacity() * std::mem::size_of::<Value>())
                     + items.iter().map(Value::heap_bytes).sum::<usize>()

@@ -121,7 +121,10 @@ pub struct CheckReport {
 impl CheckReport {
     /// `2,000 ops checked, 4 events skipped (:nemesis)`.
     pub fn counts(&self) -> String {
-        let mut s = format!("{} ops checked, {} events skipped", self.checked_ops, self.skipped_events);
+        let mut s = format!(
+            "{} ops checked, {} events skipped",
+            self.checked_ops, self.skipped_events
+        );
         if !self.skipped_processes.is_empty() {
             s.push_str(&format!(" ({})", self.skipped_processes.join(", ")));
         }
