@@ -9,7 +9,14 @@
 //!   and the three etcd histories in `checkers/histories`;
 //! - a 50-client kv history of about 2,000 ops over 10 keys;
 //! - a single register with 100,000 ops from 10 processes, with unique
-//!   writes (the fast path) and with repeated values (the general search).
+//!   writes (the fast path) and with repeated values (the general search);
+//! - the shape of porcupine's `c50-bad` (`c50`): 50 clients, get/append over
+//!   10 keys, an intractable first key and an easy violation on the last;
+//! - a pathological info-heavy kv history (`pathological`) under a time
+//!   limit and under a memory limit: how close each limit holds.
+//!
+//! `SHAKEDOWN_BENCH_WRITE=DIR` also writes the generated c50 and
+//! pathological histories there, for `shakedown check`.
 //!
 //! Each check runs at least 5 times (`SHAKEDOWN_BENCH_REPEATS`), short ones
 //! up to 200 times or 300 ms, and the fastest time is printed: the machine
@@ -24,7 +31,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shakedown_checkers::model::{Model, ModelError, RegisterAccess};
 use shakedown_checkers::models::{CasRegister, Kv, Register};
-use shakedown_checkers::{check, Budget, Event, EventType, History, Op, Outcome, Process, Value};
+use shakedown_checkers::{
+    check, check_with, Budget, CheckOptions, Event, EventType, History, Op, Outcome, Process, Value,
+};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -67,7 +76,7 @@ fn repeats() -> usize {
 
 fn measure_once<M: Model>(history: &History, model: &M) -> Measured {
     let budget = Budget {
-        time_limit: Some(Duration::from_secs(60)),
+        time_limit: Some(Duration::from_secs(30)),
         memory_limit_bytes: Some(4 << 30),
     };
     let before = ALLOC.current_usage();
@@ -357,6 +366,62 @@ fn c50_bad(seed: u64, ops: usize) -> History {
     )
 }
 
+/// `2000 ops checked, 0 events skipped, 965259 steps`.
+fn counts<M: Model>(history: &History, model: &M) -> String {
+    match check_with(history, model, &CheckOptions::default()) {
+        Ok(r) => format!("{}, {} steps", r.counts(), r.steps),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Sixty timed-out appends with repeated values to two keys, and gets no
+/// order explains, plus nemesis events: intractable by design.
+fn pathological() -> History {
+    let mut events = vec![Event::new(
+        Process::nemesis(),
+        EventType::Info,
+        "start",
+        Value::Nil,
+    )];
+    for key in ["a", "b"] {
+        for p in 0..60 {
+            let pid = if key == "a" { p } else { 1000 + p };
+            let v = Value::from(format!("<{}>", p % 7));
+            let mut e = Event::new(Process::Client(pid), EventType::Invoke, "append", v);
+            e.key = Some(Value::from(key));
+            events.push(e);
+        }
+    }
+    for key in ["a", "b"] {
+        for p in 0..60 {
+            let pid = if key == "a" { p } else { 1000 + p };
+            let v = Value::from(format!("<{}>", p % 7));
+            let mut e = Event::new(Process::Client(pid), EventType::Info, "append", v);
+            e.key = Some(Value::from(key));
+            events.push(e);
+        }
+        for (i, v) in ["<1><2><3><4><5><6><1><2><3><4><5><6><0>", "<0><6>"]
+            .into_iter()
+            .enumerate()
+        {
+            let pid = 5000 + i as i64 + if key == "a" { 0 } else { 10 };
+            let mut e = Event::new(Process::Client(pid), EventType::Invoke, "get", Value::Nil);
+            e.key = Some(Value::from(key));
+            events.push(e.clone());
+            e.kind = EventType::Ok;
+            e.value = Value::from(v);
+            events.push(e);
+        }
+    }
+    events.push(Event::new(
+        Process::nemesis(),
+        EventType::Info,
+        "stop",
+        Value::Nil,
+    ));
+    History::new(events)
+}
+
 /// Writes `history` as `<name>.edn` under `SHAKEDOWN_BENCH_WRITE`, if set,
 /// so that `shakedown check` can be measured on the same histories.
 fn write_if_asked(name: &str, history: &History) {
@@ -504,14 +569,42 @@ fn main() {
     if wants("c50") {
         let h = c50_bad(50, 2000);
         write_if_asked("c50-bad", &h);
-        let ops = h.client_ops().map_or(0, |o| o.len());
         let m = measure(&h, &Kv::new(Value::Nil));
         println!(
-            "c50-bad shape: 50 clients, {ops} ops over 10 keys, get/append, intractable key \"0\", violation on key \"9\": {:?} in {}, peak heap {}",
+            "c50-bad shape: 50 clients, get/append over 10 keys, intractable key \"0\", violation on key \"9\": {:?} in {}, peak heap {}; {}",
             m.outcome,
             ms(m.elapsed),
-            mb(m.peak_bytes)
+            mb(m.peak_bytes),
+            counts(&h, &Kv::new(Value::Nil))
         );
+    }
+
+    if wants("pathological") {
+        // Info-heavy: no search can finish it. What matters is that the
+        // limits hold: time within 10% + 50 ms, memory within its limit.
+        let h = pathological();
+        write_if_asked("pathological", &h);
+        for (time_ms, memory_mb) in [(2_000u64, 4096u64), (60_000, 256)] {
+            let budget = Budget {
+                time_limit: Some(Duration::from_millis(time_ms)),
+                memory_limit_bytes: Some(memory_mb << 20),
+            };
+            let before = ALLOC.current_usage();
+            ALLOC.reset_peak_usage();
+            let started = Instant::now();
+            let r = check_with(&h, &Kv::new(Value::Nil), &CheckOptions::with_budget(budget))
+                .expect("the history pairs up");
+            let elapsed = started.elapsed();
+            let peak = ALLOC.peak_usage().saturating_sub(before);
+            println!(
+                "pathological info-heavy kv, time limit {time_ms} ms, memory limit {memory_mb} MiB: {:?} in {}, peak heap {}; {}; {}",
+                r.verdict.outcome,
+                ms(elapsed),
+                mb(peak),
+                r.counts(),
+                r.verdict.reason.unwrap_or_default()
+            );
+        }
     }
 
     if wants("register-fast") || wants("register-search") {

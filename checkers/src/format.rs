@@ -222,7 +222,13 @@ pub fn read_history_file_limited(
             });
         }
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = read_bytes(path, size, limits.deadline).map_err(|e| match e {
+        Some(source) => io(source),
+        None => ReadError::Limit {
+            path: path.to_owned(),
+            reason: "the time limit ran out while reading the history file".into(),
+        },
+    })?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -255,6 +261,31 @@ pub fn read_history_file_limited(
             reason,
         },
     })
+}
+
+/// Reads a file in chunks, looking at the deadline between them. `None`
+/// as the error: the deadline passed.
+fn read_bytes(
+    path: &Path,
+    size: u64,
+    deadline: Option<Instant>,
+) -> Result<Vec<u8>, Option<std::io::Error>> {
+    use std::io::Read;
+    const CHUNK: usize = 4 << 20;
+    let mut file = std::fs::File::open(path).map_err(Some)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    loop {
+        let read = (&mut file)
+            .take(CHUNK as u64)
+            .read_to_end(&mut bytes)
+            .map_err(Some)?;
+        if read == 0 {
+            return Ok(bytes);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(None);
+        }
+    }
 }
 
 /// Parses history text in the given format.
