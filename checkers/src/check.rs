@@ -207,7 +207,7 @@ pub fn check_with<M: Model>(
                     report.verdict = Verdict::unknown(
                         n,
                         format!(
-                            "step limit of {limit} steps reached{} (the same on every machine)",
+                            "step limit of {limit} steps reached, the same on every machine{}",
                             undecided(pending.len(), parts.len())
                         ),
                     );
