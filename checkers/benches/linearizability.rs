@@ -9,7 +9,14 @@
 //!   and the three etcd histories in `checkers/histories`;
 //! - a 50-client kv history of about 2,000 ops over 10 keys;
 //! - a single register with 100,000 ops from 10 processes, with unique
-//!   writes (the fast path) and with repeated values (the general search).
+//!   writes (the fast path) and with repeated values (the general search);
+//! - the shape of porcupine's `c50-bad` (`c50`): 50 clients, get/append over
+//!   10 keys, an intractable first key and an easy violation on the last;
+//! - a pathological info-heavy kv history (`pathological`) under a time
+//!   limit and under a memory limit: how close each limit holds.
+//!
+//! `SHAKEDOWN_BENCH_WRITE=DIR` also writes the generated c50 and
+//! pathological histories there, for `shakedown check`.
 //!
 //! Each check runs at least 5 times (`SHAKEDOWN_BENCH_REPEATS`), short ones
 //! up to 200 times or 300 ms, and the fastest time is printed: the machine
@@ -24,7 +31,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shakedown_checkers::model::{Model, ModelError, RegisterAccess};
 use shakedown_checkers::models::{CasRegister, Kv, Register};
-use shakedown_checkers::{check, Budget, Event, EventType, History, Op, Outcome, Process, Value};
+use shakedown_checkers::{
+    check, check_with, Budget, CheckOptions, Event, EventType, History, Op, Outcome, Process, Value,
+};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -67,7 +76,7 @@ fn repeats() -> usize {
 
 fn measure_once<M: Model>(history: &History, model: &M) -> Measured {
     let budget = Budget {
-        time_limit: Some(Duration::from_secs(60)),
+        time_limit: Some(Duration::from_secs(30)),
         memory_limit_bytes: Some(4 << 30),
     };
     let before = ALLOC.current_usage();
@@ -142,7 +151,7 @@ impl Sim {
     fn run(
         mut self,
         ops: usize,
-        info_rate: f64,
+        info_rate: impl Fn(&str, &Option<Value>) -> f64,
         mut invoke: impl FnMut(&mut ChaCha8Rng, usize) -> (&'static str, Option<Value>, Value),
         mut apply: impl FnMut(&mut ChaCha8Rng, &Open) -> (bool, Value),
     ) -> History {
@@ -155,7 +164,7 @@ impl Sim {
                     let (f, key, value) = invoke(&mut self.rng, invoked);
                     let process = self.pids[c];
                     self.push(process, EventType::Invoke, f, &key, value.clone());
-                    let info = self.rng.random_bool(info_rate);
+                    let info = self.rng.random_bool(info_rate(f, &key));
                     let effects = !info || self.rng.random_bool(0.5);
                     self.clients[c] = Some(Open {
                         process,
@@ -208,7 +217,7 @@ fn etcd_like(seed: u64) -> History {
     let mut previous = Value::Nil;
     Sim::new(seed, clients).run(
         85,
-        0.10,
+        |_, _| 0.10,
         |rng, _| match rng.random_range(0..5) {
             0 | 1 => ("read", None, Value::Nil),
             2 | 3 => ("write", None, Value::Int(rng.random_range(0..5))),
@@ -250,7 +259,7 @@ fn kv_50_clients(seed: u64, ops: usize) -> History {
     let mut store: Vec<Value> = vec![Value::Nil; 10];
     Sim::new(seed, 50).run(
         ops,
-        0.0,
+        |_, _| 0.0,
         |rng, i| {
             let key = Some(Value::from(rng.random_range(0..10).to_string()));
             match rng.random_range(0..3) {
@@ -289,13 +298,149 @@ fn kv_50_clients(seed: u64, ops: usize) -> History {
     )
 }
 
+/// The shape of porcupine's `c50-bad`: 50 clients, get/append over keys
+/// `"0"`..`"9"`, about `ops` ops, with two faults. Key `"9"` (last in key
+/// order) has an easy violation: one late get returns the value before the
+/// latest append. Key `"0"` (first in key order) is intractable: a quarter
+/// of its appends time out (`info`: each may or may not take effect), and
+/// after the first 60% of the ops it is only appended to, until one get
+/// near the end misses an append that completed long before. Proving that
+/// invalid means trying every order of dozens of pending appends.
+fn c50_bad(seed: u64, ops: usize) -> History {
+    let mut store: Vec<String> = vec![String::new(); 10];
+    // Key 9's values, oldest first: the stale get returns one from ten appends ago.
+    let mut past_9: Vec<String> = Vec::new();
+    let mut effects = 0usize;
+    let mut stale_done = false;
+    let key_of = |key: &Option<Value>| -> usize {
+        key.as_ref()
+            .and_then(|k| k.as_str()?.parse().ok())
+            .unwrap_or(0)
+    };
+    Sim::new(seed, 50).run(
+        ops,
+        |f, key| {
+            if f == "append" && key_of(key) == 0 {
+                0.25
+            } else {
+                0.0
+            }
+        },
+        |rng, i| {
+            let k = if i == ops * 9 / 10 {
+                0
+            } else {
+                rng.random_range(0..10)
+            };
+            let key = Some(Value::from(k.to_string()));
+            let quiet = k == 0 && i > ops * 6 / 10 && i != ops * 9 / 10;
+            if !quiet && rng.random_bool(0.5) {
+                ("get", key, Value::Nil)
+            } else {
+                ("append", key, Value::from(format!("x {i} y")))
+            }
+        },
+        |_, open| {
+            let k = key_of(&open.key);
+            effects += 1;
+            match open.f {
+                "get" if k == 9 && effects > ops * 4 / 5 && !stale_done && past_9.len() > 10 => {
+                    stale_done = true;
+                    (true, Value::from(past_9[past_9.len() - 10].clone()))
+                }
+                "get" if k == 0 && effects > ops * 7 / 10 => {
+                    // Lose the first append ever made to the key.
+                    let end = store[k].find(" y").map_or(0, |i| i + 2);
+                    (true, Value::from(store[k][end..].to_owned()))
+                }
+                "get" => (true, Value::from(store[k].clone())),
+                _ => {
+                    if k == 9 {
+                        past_9.push(store[k].clone());
+                    }
+                    store[k].push_str(open.value.as_str().unwrap_or(""));
+                    (true, open.value.clone())
+                }
+            }
+        },
+    )
+}
+
+/// `2000 ops checked, 0 events skipped, 965259 steps`.
+fn counts<M: Model>(history: &History, model: &M) -> String {
+    match check_with(history, model, &CheckOptions::default()) {
+        Ok(r) => format!("{}, {} steps", r.counts(), r.steps),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Sixty timed-out appends with repeated values to two keys, and gets no
+/// order explains, plus nemesis events: intractable by design.
+fn pathological() -> History {
+    let mut events = vec![Event::new(
+        Process::nemesis(),
+        EventType::Info,
+        "start",
+        Value::Nil,
+    )];
+    for key in ["a", "b"] {
+        for p in 0..60 {
+            let pid = if key == "a" { p } else { 1000 + p };
+            let v = Value::from(format!("<{}>", p % 7));
+            let mut e = Event::new(Process::Client(pid), EventType::Invoke, "append", v);
+            e.key = Some(Value::from(key));
+            events.push(e);
+        }
+    }
+    for key in ["a", "b"] {
+        for p in 0..60 {
+            let pid = if key == "a" { p } else { 1000 + p };
+            let v = Value::from(format!("<{}>", p % 7));
+            let mut e = Event::new(Process::Client(pid), EventType::Info, "append", v);
+            e.key = Some(Value::from(key));
+            events.push(e);
+        }
+        for (i, v) in ["<1><2><3><4><5><6><1><2><3><4><5><6><0>", "<0><6>"]
+            .into_iter()
+            .enumerate()
+        {
+            let pid = 5000 + i as i64 + if key == "a" { 0 } else { 10 };
+            let mut e = Event::new(Process::Client(pid), EventType::Invoke, "get", Value::Nil);
+            e.key = Some(Value::from(key));
+            events.push(e.clone());
+            e.kind = EventType::Ok;
+            e.value = Value::from(v);
+            events.push(e);
+        }
+    }
+    events.push(Event::new(
+        Process::nemesis(),
+        EventType::Info,
+        "stop",
+        Value::Nil,
+    ));
+    History::new(events)
+}
+
+/// Writes `history` as `<name>.edn` under `SHAKEDOWN_BENCH_WRITE`, if set,
+/// so that `shakedown check` can be measured on the same histories.
+fn write_if_asked(name: &str, history: &History) {
+    if let Some(dir) = std::env::var_os("SHAKEDOWN_BENCH_WRITE") {
+        let path = PathBuf::from(dir).join(format!("{name}.edn"));
+        match shakedown_checkers::write_history_file(&path, history) {
+            Ok(()) => println!("wrote {}", path.display()),
+            Err(e) => println!("could not write {}: {e}", path.display()),
+        }
+    }
+}
+
 /// A register with `ops` reads and writes from 10 clients. With `unique`,
 /// every write has its own value; otherwise values are 0–9.
 fn big_register(seed: u64, ops: usize, unique: bool) -> History {
     let mut register = Value::Nil;
     Sim::new(seed, 10).run(
         ops,
-        0.01,
+        |_, _| 0.01,
         |rng, i| {
             if rng.random_bool(0.5) {
                 ("read", None, Value::Nil)
@@ -417,6 +562,47 @@ fn main() {
                 m.outcome,
                 ms(m.elapsed),
                 mb(m.peak_bytes)
+            );
+        }
+    }
+
+    if wants("c50") {
+        let h = c50_bad(50, 2000);
+        write_if_asked("c50-bad", &h);
+        let m = measure(&h, &Kv::new(Value::Nil));
+        println!(
+            "c50-bad shape: 50 clients, get/append over 10 keys, intractable key \"0\", violation on key \"9\": {:?} in {}, peak heap {}; {}",
+            m.outcome,
+            ms(m.elapsed),
+            mb(m.peak_bytes),
+            counts(&h, &Kv::new(Value::Nil))
+        );
+    }
+
+    if wants("pathological") {
+        // Info-heavy: no search can finish it. What matters is that the
+        // limits hold: time within 10% + 50 ms, memory within its limit.
+        let h = pathological();
+        write_if_asked("pathological", &h);
+        for (time_ms, memory_mb) in [(2_000u64, 4096u64), (60_000, 256)] {
+            let budget = Budget {
+                time_limit: Some(Duration::from_millis(time_ms)),
+                memory_limit_bytes: Some(memory_mb << 20),
+            };
+            let before = ALLOC.current_usage();
+            ALLOC.reset_peak_usage();
+            let started = Instant::now();
+            let r = check_with(&h, &Kv::new(Value::Nil), &CheckOptions::with_budget(budget))
+                .expect("the history pairs up");
+            let elapsed = started.elapsed();
+            let peak = ALLOC.peak_usage().saturating_sub(before);
+            println!(
+                "pathological info-heavy kv, time limit {time_ms} ms, memory limit {memory_mb} MiB: {:?} in {}, peak heap {}; {}; {}",
+                r.verdict.outcome,
+                ms(elapsed),
+                mb(peak),
+                r.counts(),
+                r.verdict.reason.unwrap_or_default()
             );
         }
     }

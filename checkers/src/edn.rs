@@ -10,7 +10,7 @@
 //! The writer emits one map per line, which this reader and Jepsen's tools
 //! read back.
 
-use crate::format::{line_column, EventBuilder, ParseError};
+use crate::format::{line_column, EventBuilder, ParseError, ReadGuard, Stop};
 use crate::history::{Event, EventType, History, Process};
 use crate::value::{Float, Value};
 use std::fmt::Write as _;
@@ -28,6 +28,21 @@ pub fn parse_history(text: &str) -> Result<History, ParseError> {
 pub fn parse_history_with_positions(
     text: &str,
 ) -> Result<(History, Vec<(usize, usize)>), ParseError> {
+    parse_limited(text, &mut ReadGuard::unlimited()).map_err(|stop| match stop {
+        Stop::Parse(e) => e,
+        Stop::Limit(message) => ParseError {
+            line: 1,
+            column: 1,
+            message,
+        },
+    })
+}
+
+/// [`parse_history_with_positions`] under a guard on memory and time.
+pub(crate) fn parse_limited(
+    text: &str,
+    guard: &mut ReadGuard,
+) -> Result<(History, Vec<(usize, usize)>), Stop> {
     let mut p = Parser {
         text,
         bytes: text.as_bytes(),
@@ -45,7 +60,11 @@ pub fn parse_history_with_positions(
             loop {
                 p.skip_ws()?;
                 match p.peek() {
-                    None => return Err(p.error_at(open_at, "this vector of ops is never closed")),
+                    None => {
+                        return Err(p
+                            .error_at(open_at, "this vector of ops is never closed")
+                            .into())
+                    }
                     Some(c) if c == close => {
                         p.pos += 1;
                         break;
@@ -53,12 +72,13 @@ pub fn parse_history_with_positions(
                     Some(_) => {
                         starts.push(p.pos);
                         events.push(p.parse_event()?);
+                        guard.add(&events)?;
                     }
                 }
             }
             p.skip_ws()?;
             if p.peek().is_some() {
-                return Err(p.error("unexpected text after the vector of ops (a history is one vector of maps, or one map per line)"));
+                return Err(p.error("unexpected text after the vector of ops (a history is one vector of maps, or one map per line)").into());
             }
         }
         _ => loop {
@@ -68,6 +88,7 @@ pub fn parse_history_with_positions(
             }
             starts.push(p.pos);
             events.push(p.parse_event()?);
+            guard.add(&events)?;
         },
     }
     Ok((History::new(events), positions(text, &starts)))
@@ -147,6 +168,7 @@ pub fn write_event(out: &mut String, e: &Event) {
             let _ = write!(out, "{p}");
         }
         Process::Named(n) => write_value(out, &Value::Keyword(n.clone())),
+        Process::Str(n) => write_value(out, &Value::Str(n.clone())),
     }
     field(out, "type");
     out.push(':');
@@ -326,10 +348,11 @@ impl<'a> Parser<'a> {
                     b.process = Some(match value {
                         Value::Int(p) => Process::Client(p),
                         Value::Keyword(n) => Process::Named(n),
+                        Value::Str(n) => Process::Str(n),
                         other => {
                             return Err(self.error_at(
                                 value_at,
-                                format!("`:process` must be an integer or a keyword such as `:nemesis`, not {other}"),
+                                format!("`:process` must be an integer, a keyword such as `:nemesis` or a string such as `\"c1\"`, not {other}"),
                             ))
                         }
                     })
@@ -739,8 +762,8 @@ mod tests {
         );
         let e = parse_history("{:process 0, :type :ok, :f :read, :value \"abc").unwrap_err();
         assert_eq!((e.line, e.column), (1, 42), "{e}");
-        let e = parse_history("{:process \"x\", :type :ok, :f :read}").unwrap_err();
-        assert!(e.message.contains("integer or a keyword"), "{e}");
+        let e = parse_history("{:process 1.5, :type :ok, :f :read}").unwrap_err();
+        assert!(e.message.contains("an integer, a keyword"), "{e}");
         assert!(parse_history(&"[".repeat(100_000)).is_err());
         assert!(parse_history("{:process 99999999999999999999, :type :ok, :f :read}").is_err());
     }
@@ -767,6 +790,16 @@ mod tests {
         assert!(parse_value("{:x}").is_err());
         assert!(parse_value("1 2").is_err());
         assert!(parse_value("").is_err());
+    }
+
+    #[test]
+    fn processes_may_be_integers_keywords_or_strings() {
+        let text = "{:process 0, :type :invoke, :f :read, :value nil}\n{:process :c1, :type :invoke, :f :read, :value nil}\n{:process \"c2\", :type :invoke, :f :read, :value nil}\n";
+        let h = parse_history(text).unwrap();
+        assert_eq!(h.events[0].process, Process::Client(0));
+        assert_eq!(h.events[1].process, Process::Named("c1".into()));
+        assert_eq!(h.events[2].process, Process::Str("c2".into()));
+        assert_eq!(write_history(&h), text);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::history::{Event, EventType, History, Process};
 use crate::value::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// A history that could not be parsed: where and why.
 ///
@@ -83,6 +84,100 @@ pub enum ReadError {
         /// Where and why.
         error: ParseError,
     },
+    /// Reading the file would pass the memory or time limit: it was
+    /// refused (the history is not malformed; the budget is too small).
+    #[error("{}: {reason}", path.display())]
+    Limit {
+        /// The file.
+        path: PathBuf,
+        /// Which limit, and how far reading got.
+        reason: String,
+    },
+}
+
+/// Limits on reading a history file: what [`read_history_file_limited`]
+/// may hold in memory (the text and the events parsed so far) and until when.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Most bytes the text and the parsed events may take. `None`: no limit.
+    pub memory_limit_bytes: Option<u64>,
+    /// When to give up. `None`: never.
+    pub deadline: Option<Instant>,
+}
+
+/// Why a guarded parse stopped.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    Parse(ParseError),
+    Limit(String),
+}
+
+impl From<ParseError> for Stop {
+    fn from(e: ParseError) -> Self {
+        Stop::Parse(e)
+    }
+}
+
+/// Events parsed between looks at the clock.
+const GUARD_EVERY: usize = 1024;
+
+/// Counts what a parse holds, and stops it at the limits.
+#[derive(Debug)]
+pub(crate) struct ReadGuard {
+    limits: ReadLimits,
+    /// Bytes held besides the events: the text.
+    base_bytes: u64,
+    /// Heap bytes of the events parsed so far.
+    heap_bytes: u64,
+    /// Events counted so far.
+    counted: usize,
+}
+
+impl ReadGuard {
+    pub fn unlimited() -> Self {
+        ReadGuard::new(ReadLimits::default(), 0)
+    }
+
+    pub fn new(limits: ReadLimits, base_bytes: u64) -> Self {
+        ReadGuard {
+            limits,
+            base_bytes,
+            heap_bytes: 0,
+            counted: 0,
+        }
+    }
+
+    /// Counts the newest event; stops the parse past a limit.
+    pub fn add(&mut self, events: &[Event]) -> Result<(), Stop> {
+        if let Some(e) = events.last() {
+            self.heap_bytes += e.approx_heap_bytes();
+        }
+        self.counted += 1;
+        if self.counted % GUARD_EVERY != 0 {
+            return Ok(());
+        }
+        if let Some(limit) = self.limits.memory_limit_bytes {
+            // The events vector may double while the text is still held.
+            let vector = (events.len() * 2 * std::mem::size_of::<Event>()) as u64;
+            let held = self.base_bytes + self.heap_bytes + vector + events.len() as u64 * 24;
+            if held > limit {
+                return Err(Stop::Limit(format!(
+                    "reading the history would take more than the memory limit of {} (refused after {} events)",
+                    crate::search::human_bytes(limit),
+                    events.len()
+                )));
+            }
+        }
+        if let Some(deadline) = self.limits.deadline {
+            if Instant::now() >= deadline {
+                return Err(Stop::Limit(format!(
+                    "the time limit ran out while reading the history (after {} events)",
+                    events.len()
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Reads a history file, EDN or JSON Lines, choosing the format from the
@@ -98,10 +193,41 @@ pub fn read_history_file(path: impl AsRef<Path>) -> Result<History, ReadError> {
 pub fn read_history_file_with_positions(
     path: impl AsRef<Path>,
 ) -> Result<(History, Vec<(usize, usize)>), ReadError> {
+    read_history_file_limited(path, ReadLimits::default())
+}
+
+/// Like [`read_history_file_with_positions`], within limits: a file whose
+/// text alone is over the memory limit is refused before it is read, and
+/// the parse stops as soon as the events it holds pass the limit or the
+/// deadline passes ([`ReadError::Limit`]).
+pub fn read_history_file_limited(
+    path: impl AsRef<Path>,
+    limits: ReadLimits,
+) -> Result<(History, Vec<(usize, usize)>), ReadError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+    let io = |source| ReadError::Io {
         path: path.to_owned(),
         source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if let Some(limit) = limits.memory_limit_bytes {
+        if size > limit {
+            return Err(ReadError::Limit {
+                path: path.to_owned(),
+                reason: format!(
+                    "the history file is {}, more than the memory limit of {}; it was not read",
+                    crate::search::human_bytes(size),
+                    crate::search::human_bytes(limit)
+                ),
+            });
+        }
+    }
+    let bytes = read_bytes(path, size, limits.deadline).map_err(|e| match e {
+        Some(source) => io(source),
+        None => ReadError::Limit {
+            path: path.to_owned(),
+            reason: "the time limit ran out while reading the history file".into(),
+        },
     })?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -120,14 +246,46 @@ pub fn read_history_file_with_positions(
         }
     };
     let format = HistoryFormat::from_path(path).unwrap_or_else(|| HistoryFormat::sniff(&text));
+    let mut guard = ReadGuard::new(limits, text.len() as u64);
     let parsed = match format {
-        HistoryFormat::Edn => crate::edn::parse_history_with_positions(&text),
-        HistoryFormat::Jsonl => crate::jsonl::parse_history_with_positions(&text),
+        HistoryFormat::Edn => crate::edn::parse_limited(&text, &mut guard),
+        HistoryFormat::Jsonl => crate::jsonl::parse_limited(&text, &mut guard),
     };
-    parsed.map_err(|error| ReadError::Parse {
-        path: path.to_owned(),
-        error,
+    parsed.map_err(|stop| match stop {
+        Stop::Parse(error) => ReadError::Parse {
+            path: path.to_owned(),
+            error,
+        },
+        Stop::Limit(reason) => ReadError::Limit {
+            path: path.to_owned(),
+            reason,
+        },
     })
+}
+
+/// Reads a file in chunks, looking at the deadline between them. `None`
+/// as the error: the deadline passed.
+fn read_bytes(
+    path: &Path,
+    size: u64,
+    deadline: Option<Instant>,
+) -> Result<Vec<u8>, Option<std::io::Error>> {
+    use std::io::Read;
+    const CHUNK: usize = 4 << 20;
+    let mut file = std::fs::File::open(path).map_err(Some)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    loop {
+        let read = (&mut file)
+            .take(CHUNK as u64)
+            .read_to_end(&mut bytes)
+            .map_err(Some)?;
+        if read == 0 {
+            return Ok(bytes);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(None);
+        }
+    }
 }
 
 /// Parses history text in the given format.

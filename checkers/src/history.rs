@@ -10,15 +10,21 @@ use crate::value::Value;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Who performed an event: a client process (an integer) or a named process
-/// such as `:nemesis`.
+/// Who performed an event: an integer (Jepsen's clients), a keyword (`:c1`,
+/// `:nemesis`) or a string (`"c1"`, as Maelstrom names its clients).
+///
+/// Every process is a client except the nemesis (`:nemesis` or `"nemesis"`)
+/// and the processes a check is told are not clients
+/// ([`crate::CheckOptions::non_clients`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Process {
-    /// A client process. Jepsen retires a process after an `info` and uses a
-    /// fresh id for the next op of that client.
+    /// An integer process. Jepsen retires a process after an `info` and uses
+    /// a fresh id for the next op of that client.
     Client(i64),
-    /// A named process, written as a keyword: `:nemesis`.
+    /// A process named by a keyword: `:nemesis`, `:c1`.
     Named(String),
+    /// A process named by a string: `"c1"`.
+    Str(String),
 }
 
 impl Process {
@@ -27,9 +33,34 @@ impl Process {
         Process::Named("nemesis".to_owned())
     }
 
-    /// True for client processes, the only ones the checkers search over.
+    /// The name of a keyword or string process, `None` for an integer.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Process::Client(_) => None,
+            Process::Named(n) | Process::Str(n) => Some(n),
+        }
+    }
+
+    /// True unless this is the nemesis. Checks also skip the processes they
+    /// are told are not clients; see [`Process::matches`].
     pub fn is_client(&self) -> bool {
-        matches!(self, Process::Client(_))
+        self.name() != Some("nemesis")
+    }
+
+    /// True if `name` names this process: `3` for the integer 3, and `c1`,
+    /// `:c1` or `"c1"` for the keyword `:c1` or the string `"c1"`.
+    pub fn matches(&self, name: &str) -> bool {
+        let name = name.trim();
+        match self {
+            Process::Client(p) => name.parse::<i64>() == Ok(*p),
+            Process::Named(n) | Process::Str(n) => {
+                let bare = name
+                    .strip_prefix(':')
+                    .or_else(|| name.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
+                    .unwrap_or(name);
+                bare == n
+            }
+        }
     }
 }
 
@@ -38,6 +69,7 @@ impl fmt::Display for Process {
         match self {
             Process::Client(p) => write!(f, "{p}"),
             Process::Named(n) => write!(f, ":{n}"),
+            Process::Str(n) => write!(f, "{}", Value::Str(n.clone())),
         }
     }
 }
@@ -235,17 +267,33 @@ impl History {
     }
 
     /// Pairs the events of client processes into operations, in invocation
-    /// order. Events of named processes (such as `:nemesis`) are skipped: they
-    /// stay in the history for reports but are not operations to linearize.
+    /// order. Events of the nemesis are skipped: they stay in the history for
+    /// reports but are not operations to linearize.
     ///
-    /// Jepsen's nemesis logs `info` events without invocations; a named
+    /// Jepsen's nemesis logs `info` events without invocations; a skipped
     /// process never causes a pairing error.
     pub fn client_ops(&self) -> Result<Vec<Op>, PairingError> {
+        self.client_ops_skipping(&[]).map(|(ops, _)| ops)
+    }
+
+    /// Like [`History::client_ops`], also skipping the processes that
+    /// `non_clients` names (see [`Process::matches`]), and saying what was
+    /// skipped.
+    pub fn client_ops_skipping(
+        &self,
+        non_clients: &[String],
+    ) -> Result<(Vec<Op>, Skipped), PairingError> {
         let mut ops: Vec<Op> = Vec::with_capacity(self.events.len() / 2 + 1);
+        let mut skipped = Skipped::default();
         // process -> index into `ops` of its open invocation
         let mut open: BTreeMap<&Process, usize> = BTreeMap::new();
         for (index, e) in self.events.iter().enumerate() {
-            if !e.process.is_client() {
+            if !e.process.is_client() || non_clients.iter().any(|n| e.process.matches(n)) {
+                skipped.events += 1;
+                let name = e.process.to_string();
+                if let Err(at) = skipped.processes.binary_search(&name) {
+                    skipped.processes.insert(at, name);
+                }
                 continue;
             }
             match e.kind {
@@ -301,8 +349,56 @@ impl History {
                 }
             }
         }
-        Ok(ops)
+        Ok((ops, skipped))
     }
+
+    /// About how many bytes the history holds in memory (its events and
+    /// their heap parts), for memory budgets.
+    pub fn approx_bytes(&self) -> u64 {
+        let events: u64 = self.events.iter().map(Event::approx_heap_bytes).sum();
+        events + (self.events.capacity() * std::mem::size_of::<Event>()) as u64
+    }
+}
+
+impl Event {
+    /// About how many heap bytes the event owns beyond its own size.
+    pub fn approx_heap_bytes(&self) -> u64 {
+        let process = self.process.name().map_or(0, crate::value::alloc_bytes);
+        let extra: usize = self
+            .extra
+            .iter()
+            .map(|(k, v)| k.heap_bytes() + v.heap_bytes())
+            .sum::<usize>()
+            + crate::value::alloc_bytes_n(
+                self.extra.capacity() * std::mem::size_of::<(Value, Value)>(),
+            );
+        (process
+            + crate::value::alloc_bytes(&self.f)
+            + self.key.as_ref().map_or(0, Value::heap_bytes)
+            + self.value.heap_bytes()
+            + extra) as u64
+    }
+}
+
+impl Op {
+    /// About how many bytes the op holds in memory, heap parts included.
+    pub fn approx_bytes(&self) -> u64 {
+        (std::mem::size_of::<Op>()
+            + self.process.name().map_or(0, crate::value::alloc_bytes)
+            + crate::value::alloc_bytes(&self.f)
+            + self.key.as_ref().map_or(0, Value::heap_bytes)
+            + self.invoke_value.heap_bytes()
+            + self.value.heap_bytes()) as u64
+    }
+}
+
+/// What [`History::client_ops_skipping`] left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Events of skipped processes.
+    pub events: usize,
+    /// Those processes, as written in EDN, sorted.
+    pub processes: Vec<String>,
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | `index` | `:index 3` | `"index": 3` (omitted when absent) |
 //! | `time` | `:time 17` | `"time": 17` (ns; omitted when absent) |
-//! | `process` | `:process 2` / `:process :nemesis` | `"process": 2` / `"process": "nemesis"` |
+//! | `process` | `:process 2` / `:process :nemesis` / `:process "c1"` | `"process": 2` / `"process": "nemesis"` / `"process": {"string": "c1"}` |
 //! | `type` | `:type :ok` | `"type": "ok"` |
 //! | `f` | `:f :read` | `"f": "read"` |
 //! | `key` | `:key "k"` | `"key": "k"` (a value, see below; omitted when absent) |
@@ -37,7 +37,7 @@
 //!
 //! Writing then reading gives back the identical history.
 
-use crate::format::{EventBuilder, ParseError};
+use crate::format::{EventBuilder, ParseError, ReadGuard, Stop};
 use crate::history::{Event, EventType, History, Process};
 use crate::value::{Float, Value};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -57,6 +57,21 @@ pub fn parse_history(text: &str) -> Result<History, ParseError> {
 pub fn parse_history_with_positions(
     text: &str,
 ) -> Result<(History, Vec<(usize, usize)>), ParseError> {
+    parse_limited(text, &mut ReadGuard::unlimited()).map_err(|stop| match stop {
+        Stop::Parse(e) => e,
+        Stop::Limit(message) => ParseError {
+            line: 1,
+            column: 1,
+            message,
+        },
+    })
+}
+
+/// [`parse_history_with_positions`] under a guard on memory and time.
+pub(crate) fn parse_limited(
+    text: &str,
+    guard: &mut ReadGuard,
+) -> Result<(History, Vec<(usize, usize)>), Stop> {
     let mut events = Vec::new();
     let mut positions = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -67,6 +82,7 @@ pub fn parse_history_with_positions(
             e.line = i + 1;
             e
         })?);
+        guard.add(&events)?;
         positions.push((i + 1, 1));
     }
     Ok((History::new(events), positions))
@@ -96,17 +112,23 @@ pub fn parse_event(line: &str) -> Result<Event, ParseError> {
         }
         seen.push(name);
         match name.as_str() {
-            "process" => {
-                b.process = Some(match v {
-                    Json::Int(p) => Process::Client(*p),
-                    Json::Str(n) => Process::Named(n.clone()),
-                    _ => {
-                        return Err(err(
-                            "\"process\" must be an integer or a name such as \"nemesis\"".into(),
-                        ))
-                    }
-                })
-            }
+            "process" => b.process = Some(match v {
+                Json::Int(p) => Process::Client(*p),
+                Json::Str(n) => Process::Named(n.clone()),
+                Json::Object(tagged) => match tagged.as_slice() {
+                    [(tag, Json::Str(n))] if tag == "string" => Process::Str(n.clone()),
+                    _ => return Err(err(
+                        "\"process\" must be an integer or a name such as \"nemesis\" or \"c1\""
+                            .into(),
+                    )),
+                },
+                _ => {
+                    return Err(err(
+                        "\"process\" must be an integer or a name such as \"nemesis\" or \"c1\""
+                            .into(),
+                    ))
+                }
+            }),
             "type" => match v {
                 Json::Str(t) if EventType::from_name(t).is_some() => {
                     b.kind = EventType::from_name(t)
@@ -198,6 +220,13 @@ pub fn write_event(out: &mut String, e: &Event) {
         Process::Named(n) => {
             out.push_str("\"process\":");
             write_str(out, n);
+        }
+        Process::Str(n) => {
+            // A plain JSON string reads back as a keyword process (`"c1"` is
+            // `:c1`); the tag keeps an EDN string process a string.
+            out.push_str("\"process\":{\"string\":");
+            write_str(out, n);
+            out.push('}');
         }
     }
     let _ = write!(out, ",\"type\":\"{}\",\"f\":", e.kind.name());

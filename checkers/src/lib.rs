@@ -22,19 +22,22 @@ pub mod edn;
 pub mod format;
 pub mod history;
 pub mod jsonl;
+mod meter;
 pub mod model;
 pub mod models;
+mod precheck;
 mod search;
+mod sequential;
 mod unique;
 pub mod value;
 pub mod verdict;
 
-pub use check::{check, describe_op, try_check};
+pub use check::{check, check_with, describe_op, try_check};
 pub use format::{
-    read_history_file, read_history_file_with_positions, write_history_file, HistoryFormat,
-    ParseError, ReadError,
+    read_history_file, read_history_file_limited, read_history_file_with_positions,
+    write_history_file, HistoryFormat, ParseError, ReadError, ReadLimits,
 };
-pub use history::{Completion, Event, EventType, History, Op, PairingError, Process};
-pub use model::{model_by_name, AnyModel, CheckError, Model, ModelError, MODELS};
+pub use history::{Completion, Event, EventType, History, Op, PairingError, Process, Skipped};
+pub use model::{model_by_name, AnyModel, CheckError, Model, ModelError, ValueFlow, MODELS};
 pub use value::Value;
-pub use verdict::{Budget, Counterexample, OpSummary, Outcome, Verdict};
+pub use verdict::{Budget, CheckOptions, CheckReport, Counterexample, OpSummary, Outcome, Verdict};

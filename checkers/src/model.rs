@@ -68,7 +68,7 @@
 
 use crate::history::{Completion, History, Op};
 use crate::value::Value;
-use crate::verdict::{Budget, Verdict};
+use crate::verdict::{Budget, CheckOptions, CheckReport, Verdict};
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -136,6 +136,42 @@ pub trait Model: Send + Sync {
     fn register_value(&self, _state: &Self::State) -> Option<Value> {
         None
     }
+
+    /// For the pre-check, which finds reads of values that no operation
+    /// could have produced: what this op reads or writes. The default,
+    /// [`ValueFlow::Opaque`], turns the pre-check off for the part.
+    fn value_flow<'a>(&self, _op: &'a Self::Op) -> ValueFlow<'a> {
+        ValueFlow::Opaque
+    }
+
+    /// Heap bytes this state owns beyond `size_of::<State>()`, allocator
+    /// overhead included, so that the memory limit counts real bytes. The
+    /// default, 0, suits states without heap parts.
+    fn state_heap_bytes(&self, _state: &Self::State) -> usize {
+        0
+    }
+
+    /// True to check sequential consistency instead of linearizability:
+    /// real-time order is dropped and only each process's own order is
+    /// kept (what ZooKeeper promises). Such a model is checked as one part
+    /// (sequential consistency does not compose per key).
+    fn sequential(&self) -> bool {
+        false
+    }
+}
+
+/// What an operation does with values, for the pre-check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueFlow<'a> {
+    /// It read this value: some write (or the initial state) must hold it.
+    Reads(&'a Value),
+    /// It may write this value.
+    Writes(&'a Value),
+    /// Neither reads a value nor writes one.
+    Neither,
+    /// It may produce values that cannot be listed (an append): the
+    /// pre-check does not apply to a part with such an op.
+    Opaque,
 }
 
 /// A plain register access, for the unique-writes fast path.
@@ -185,6 +221,28 @@ pub enum CheckError {
     /// The model rejected an operation.
     #[error("{0}")]
     Model(#[from] ModelError),
+    /// The history has no client operation, so there is nothing to check
+    /// (set [`crate::CheckOptions::allow_no_client_ops`] to call that valid).
+    #[error("the history has no client operation to check ({events} events{}); a history with no client op is not evidence of anything", skipped_words(*.skipped_events, skipped_processes))]
+    NoClientOps {
+        /// Events in the history.
+        events: usize,
+        /// Events of skipped (non-client) processes.
+        skipped_events: usize,
+        /// Those processes.
+        skipped_processes: Vec<String>,
+    },
+}
+
+fn skipped_words(events: usize, processes: &[String]) -> String {
+    if events == 0 {
+        String::new()
+    } else {
+        format!(
+            ", {events} of them from processes that are not clients: {}",
+            processes.join(", ")
+        )
+    }
 }
 
 impl CheckError {
@@ -196,29 +254,43 @@ impl CheckError {
                 Some(*index)
             }
             CheckError::Model(e) => e.event,
+            CheckError::NoClientOps { .. } => None,
         }
     }
 }
 
-/// A model chosen at run time, by name: what the CLI holds.
+/// A model or checker chosen at run time, by name: what the CLI holds.
 pub trait AnyModel: Send + Sync {
     /// The model's name.
     fn model_name(&self) -> &str;
     /// Checks a history; see [`crate::try_check`].
-    fn check_history(&self, history: &History, budget: Budget) -> Result<Verdict, CheckError>;
+    fn check_history(&self, history: &History, budget: Budget) -> Result<Verdict, CheckError> {
+        self.check_with(history, &CheckOptions::with_budget(budget))
+            .map(|r| r.verdict)
+    }
+    /// Checks a history with all the options; see [`crate::check_with`].
+    fn check_with(
+        &self,
+        history: &History,
+        options: &CheckOptions,
+    ) -> Result<CheckReport, CheckError>;
 }
 
 impl<M: Model> AnyModel for M {
     fn model_name(&self) -> &str {
         self.name()
     }
-    fn check_history(&self, history: &History, budget: Budget) -> Result<Verdict, CheckError> {
-        crate::check::try_check(history, self, budget)
+    fn check_with(
+        &self,
+        history: &History,
+        options: &CheckOptions,
+    ) -> Result<CheckReport, CheckError> {
+        crate::check::check_with(history, self, options)
     }
 }
 
 /// The built-in models: name and one line on what it checks.
-pub const MODELS: [(&str, &str); 5] = [
+pub const MODELS: [(&str, &str); 12] = [
     ("register", "a read/write register (:read, :write)"),
     (
         "cas-register",
@@ -233,6 +305,34 @@ pub const MODELS: [(&str, &str); 5] = [
         "multi-register",
         "registers read and written together in transactions (:txn [[:r :x nil] [:w :y 2]])",
     ),
+    (
+        "set",
+        "Jepsen's set checker: :add x, then a final :read of every element (lost, unexpected, recovered)",
+    ),
+    (
+        "queue",
+        "a FIFO queue (:enqueue, :dequeue, :drain): lost, duplicated and unexpected messages, then order",
+    ),
+    (
+        "unordered-queue",
+        "a queue without order (:enqueue, :dequeue, :drain): every message delivered exactly once",
+    ),
+    (
+        "counter",
+        "a counter (:add n, :read): each read within the bounds the adds allow",
+    ),
+    (
+        "sequential-register",
+        "`register`, checked for sequential consistency (each process's order, not real time)",
+    ),
+    (
+        "sequential-cas-register",
+        "`cas-register`, checked for sequential consistency",
+    ),
+    (
+        "sequential-kv",
+        "`kv`, checked for sequential consistency (the whole store at once: it does not compose by key)",
+    ),
 ];
 
 /// A built-in model by name, starting from `initial` (nil for the default).
@@ -244,6 +344,13 @@ pub fn model_by_name(name: &str, initial: Value) -> Result<Box<dyn AnyModel>, Mo
         "kv" => Box::new(Kv::new(initial)),
         "mutex" => Box::new(Mutex::new(initial)?),
         "multi-register" => Box::new(MultiRegister::new(initial)?),
+        "set" => Box::new(SetChecker),
+        "queue" => Box::new(Queue),
+        "unordered-queue" => Box::new(UnorderedQueue),
+        "counter" => Box::new(CounterChecker::new(initial)?),
+        "sequential-register" => Box::new(Sequential::new(Register::new(initial))),
+        "sequential-cas-register" => Box::new(Sequential::new(CasRegister::new(initial))),
+        "sequential-kv" => Box::new(SequentialKv::new(initial)),
         _ => {
             let names: Vec<&str> = MODELS.iter().map(|(n, _)| *n).collect();
             return Err(ModelError::setting(format!(

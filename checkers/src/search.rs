@@ -19,10 +19,11 @@
 //! whatever the history's length. Two different sets collide with
 //! probability about 2^-96 per pair of entries, far below any other risk.
 
+use crate::meter::{grown_table_bytes, table_bytes, Meter};
 use crate::model::Model;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// One operation of a part, prepared for the search.
@@ -47,6 +48,9 @@ pub(crate) struct PartOp<O> {
     /// therefore linearizes a twin only after the twin before it, which
     /// removes a factor of k! from groups of k identical timed-out ops.
     pub twin_before: u32,
+    /// Index of the op's process, counted from 0 within the part (for the
+    /// sequential-consistency search, which keeps each process's order).
+    pub process: u32,
 }
 
 /// [`PartOp::twin_before`] when there is no earlier twin.
@@ -56,8 +60,10 @@ pub(crate) const NO_TWIN: u32 = u32::MAX;
 pub(crate) struct Limits<'a> {
     pub deadline: Option<Instant>,
     pub time_limit: Option<Duration>,
-    pub memory_limit_bytes: Option<u64>,
-    pub memory_used_bytes: &'a AtomicU64,
+    pub meter: &'a Meter,
+    /// Most steps this search may take before it gives up with
+    /// [`SearchResult::OutOfSteps`].
+    pub steps: u64,
     /// Index of the first part found invalid so far (`usize::MAX`: none).
     /// A search stops once an earlier part is invalid; later parts keep
     /// going, so the part reported is always the first invalid one, however
@@ -89,19 +95,23 @@ pub(crate) struct Failure<S> {
 #[derive(Debug, Clone)]
 pub(crate) enum SearchResult<S> {
     Valid,
-    /// Not linearizable; the failure is present when the search recorded it.
-    Invalid(Option<Failure<S>>),
+    /// Not linearizable, and the deepest dead end, to explain why.
+    Invalid(Failure<S>),
+    /// The step budget ran out first (the same on every machine).
+    OutOfSteps,
+    /// The time or memory limit ran out, or the part is too large.
     Unknown(String),
     /// Another part found a violation first.
     Cancelled,
 }
 
 /// Most states kept for a counterexample.
-const STATES_SHOWN: usize = 8;
+pub(crate) const STATES_SHOWN: usize = 8;
 /// Loop iterations between looks at the clock and the stop flag.
-const CHECK_EVERY: u32 = 1024;
-/// Approximate bytes per cached configuration (16-byte key, hash table slack).
-const CACHE_ENTRY_BYTES: u64 = 24;
+pub(crate) const CHECK_EVERY: u32 = 1024;
+/// Bytes of interned states not yet reported to the meter before a report
+/// is due regardless of the step count.
+pub(crate) const UNREPORTED_BYTES_MAX: u64 = 1 << 20;
 
 const NIL: u32 = u32::MAX;
 
@@ -144,14 +154,14 @@ impl Hasher for MixedHasher {
     }
 }
 
-type Fast = BuildHasherDefault<MixedHasher>;
+pub(crate) type Fast = BuildHasherDefault<MixedHasher>;
 
 /// A cached configuration: linearized-set fingerprint and interned state.
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Config {
-    lo: u64,
-    hi: u32,
-    state: u32,
+pub(crate) struct Config {
+    pub lo: u64,
+    pub hi: u32,
+    pub state: u32,
 }
 
 impl Hash for Config {
@@ -166,7 +176,7 @@ impl Hash for Config {
 
 /// SplitMix64: the per-op random words of the fingerprint, fixed so that
 /// every run of the checker does the same work.
-fn splitmix(mut x: u64) -> u64 {
+pub(crate) fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -174,25 +184,50 @@ fn splitmix(mut x: u64) -> u64 {
 }
 
 /// Model states, each stored once and named by a number.
-struct States<S> {
-    all: Vec<S>,
+pub(crate) struct States<S> {
+    pub all: Vec<S>,
     /// State hash to the newest state with that hash; older ones with the
     /// same hash follow through `same_hash`.
     by_hash: HashMap<u64, u32, Fast>,
     same_hash: Vec<u32>,
+    /// Heap bytes owned by the states in `all`.
+    pub heap_bytes: u64,
 }
 
 impl<S: Clone + Eq + Hash> States<S> {
-    fn new() -> Self {
+    pub fn new() -> Self {
         States {
             all: Vec::new(),
             by_hash: HashMap::default(),
             same_hash: Vec::new(),
+            heap_bytes: 0,
         }
     }
 
+    /// Bytes held now.
+    pub fn bytes(&self) -> u64 {
+        self.heap_bytes
+            + (self.all.capacity() * std::mem::size_of::<S>()) as u64
+            + (self.same_hash.capacity() * 4) as u64
+            + table_bytes(self.by_hash.capacity(), 16)
+    }
+
+    /// Extra bytes held while the next new state makes a table or vector
+    /// grow (old and new copies are both alive then); 0 if nothing grows.
+    pub fn growth_bytes(&self) -> u64 {
+        let mut extra = 0;
+        if self.by_hash.len() == self.by_hash.capacity() {
+            extra += grown_table_bytes(self.by_hash.capacity(), 16);
+        }
+        if self.all.len() == self.all.capacity() {
+            extra += (self.all.capacity().max(4) * 2 * std::mem::size_of::<S>()) as u64;
+            extra += (self.same_hash.capacity().max(4) * 2 * 4) as u64;
+        }
+        extra
+    }
+
     /// The state's number, and whether it is new.
-    fn intern(&mut self, s: S) -> (u32, bool) {
+    pub fn intern(&mut self, s: S) -> (u32, bool) {
         let mut h = MixedHasher::default();
         s.hash(&mut h);
         let hash = h.finish();
@@ -212,23 +247,27 @@ impl<S: Clone + Eq + Hash> States<S> {
     }
 }
 
-/// Searches for a linearization of `ops` starting from `init`. With
-/// `record`, an invalid result carries the deepest dead end.
+/// Searches for a linearization of `ops` starting from `init`, within
+/// `limits`. Gives the result and the steps taken (one step is one look at
+/// an entry of the list, so the count is the same on every machine).
+/// An invalid result carries the deepest dead end, for the counterexample.
 pub(crate) fn search<M: Model>(
     model: &M,
     init: M::State,
     ops: &[PartOp<M::Op>],
     limits: &Limits<'_>,
-    record: bool,
-) -> SearchResult<M::State> {
+) -> (SearchResult<M::State>, u64) {
     let n = ops.len();
     if n == 0 {
-        return SearchResult::Valid;
+        return (SearchResult::Valid, 0);
     }
     if n >= (NIL as usize) / 2 - 1 {
-        return SearchResult::Unknown(format!(
-            "a part of {n} operations is more than the search can index"
-        ));
+        return (
+            SearchResult::Unknown(format!(
+                "a part of {n} operations is more than the search can index"
+            )),
+            0,
+        );
     }
     // The list: entry 2i is op i's call, 2i+1 its return; `head` is the sentinel.
     let head = (2 * n) as u32;
@@ -251,13 +290,25 @@ pub(crate) fn search<M: Model>(
         last = e;
     }
     next[last as usize] = NIL;
+    drop(order);
 
     let zobrist: Vec<(u64, u32)> = (0..n as u64)
         .map(|i| (splitmix(2 * i + 1), splitmix(2 * i + 2) as u32))
         .collect();
 
+    // Memory: the fixed arrays now, the cache and states as they grow.
+    let fixed_bytes = (n * (2 * 4 * 2 + 16 + 1 + 8 + 8)) as u64;
+    let mut meter = SearchMeter {
+        meter: limits.meter,
+        held: 0,
+    };
+    if !meter.sync(fixed_bytes) {
+        return (memory_unknown(limits, 0), 0);
+    }
+
     let mut states = States::new();
     let (mut state, _) = states.intern(init);
+    states.heap_bytes += model.state_heap_bytes(&states.all[0]) as u64;
     let mut fp: (u64, u32) = (0, 0);
     let mut cache: HashSet<Config, Fast> = HashSet::default();
     cache.insert(Config {
@@ -269,44 +320,38 @@ pub(crate) fn search<M: Model>(
     let mut stack: Vec<(u32, u32)> = Vec::new();
     let mut required = ops.iter().filter(|o| !o.info).count();
     let mut linearized = vec![false; n];
-    let state_bytes = (std::mem::size_of::<M::State>() + 24) as u64;
-    let mut pending_bytes: u64 = 0;
+    let mut unreported: u64 = 0;
     let mut ticks: u32 = 0;
+    let mut steps: u64 = 0;
+    let footprint = |cache: &HashSet<Config, Fast>, states: &States<M::State>| {
+        fixed_bytes + table_bytes(cache.capacity(), std::mem::size_of::<Config>()) + states.bytes()
+    };
 
     let mut best: Option<Failure<M::State>> = None;
     let mut best_depth = 0usize;
 
     let mut entry = next[head as usize];
-    loop {
+    let result = loop {
         if required == 0 {
-            limits
-                .memory_used_bytes
-                .fetch_add(pending_bytes, Ordering::Relaxed);
-            return SearchResult::Valid;
+            break SearchResult::Valid;
         }
+        if steps >= limits.steps {
+            break SearchResult::OutOfSteps;
+        }
+        steps += 1;
         ticks += 1;
-        if ticks == CHECK_EVERY {
+        if ticks == CHECK_EVERY || unreported > UNREPORTED_BYTES_MAX {
             ticks = 0;
-            let used = limits
-                .memory_used_bytes
-                .fetch_add(pending_bytes, Ordering::Relaxed)
-                + pending_bytes;
-            pending_bytes = 0;
+            unreported = 0;
             if limits.cancelled() {
-                return SearchResult::Cancelled;
+                break SearchResult::Cancelled;
             }
-            if let Some(cap) = limits.memory_limit_bytes {
-                if used > cap {
-                    return SearchResult::Unknown(format!(
-                        "memory limit of {} reached after caching {} configurations",
-                        human_bytes(cap),
-                        cache.len()
-                    ));
-                }
+            if !meter.sync(footprint(&cache, &states)) {
+                break memory_unknown(limits, cache.len());
             }
             if let Some(deadline) = limits.deadline {
                 if Instant::now() >= deadline {
-                    return SearchResult::Unknown(format!(
+                    break SearchResult::Unknown(format!(
                         "time limit of {} reached after caching {} configurations",
                         human_duration(limits.time_limit.unwrap_or_default()),
                         cache.len()
@@ -320,7 +365,7 @@ pub(crate) fn search<M: Model>(
         );
         if entry == NIL {
             // Unreachable: while an ok op is unlinearized its return is in the list.
-            return SearchResult::Valid;
+            break SearchResult::Valid;
         }
         let e = entry as usize;
         if e & 1 == 0 {
@@ -336,20 +381,47 @@ pub(crate) fn search<M: Model>(
                 let next_id = if next_state == states.all[state as usize] {
                     state
                 } else {
+                    // A table about to double holds its old and new copies
+                    // at once: reserve that before it happens.
+                    let growth = states.growth_bytes();
+                    if growth > 0 && !limits.meter.try_reserve(growth) {
+                        break memory_unknown(limits, cache.len());
+                    }
+                    let heap = model.state_heap_bytes(&next_state) as u64;
                     let (id, is_new) = states.intern(next_state);
+                    limits.meter.release(growth);
                     if is_new {
-                        pending_bytes += state_bytes;
+                        states.heap_bytes += heap;
+                        unreported += heap + std::mem::size_of::<M::State>() as u64;
+                    }
+                    if growth > 0 && !meter.sync(footprint(&cache, &states)) {
+                        break memory_unknown(limits, cache.len());
                     }
                     id
                 };
                 let z = zobrist[i];
                 let next_fp = (fp.0 ^ z.0, fp.1 ^ z.1);
-                if cache.insert(Config {
+                let config = Config {
                     lo: next_fp.0,
                     hi: next_fp.1,
                     state: next_id,
-                }) {
-                    pending_bytes += CACHE_ENTRY_BYTES;
+                };
+                let growth = if cache.len() == cache.capacity() {
+                    grown_table_bytes(cache.capacity(), std::mem::size_of::<Config>())
+                } else {
+                    0
+                };
+                if growth > 0 && !limits.meter.try_reserve(growth) {
+                    break memory_unknown(limits, cache.len());
+                }
+                let inserted = cache.insert(config);
+                if growth > 0 {
+                    limits.meter.release(growth);
+                    if !meter.sync(footprint(&cache, &states)) {
+                        break memory_unknown(limits, cache.len());
+                    }
+                }
+                if inserted {
                     stack.push((entry, state));
                     state = next_id;
                     fp = next_fp;
@@ -364,30 +436,29 @@ pub(crate) fn search<M: Model>(
             }
             entry = next[e];
         } else {
-            // A return: this op had to be linearized by now. Backtrack.
-            if record {
-                let depth = stack.len();
-                if best.is_none() || depth > best_depth {
-                    best_depth = depth;
-                    best = Some(Failure {
-                        prefix: stack.iter().map(|&(c, _)| (c / 2) as usize).collect(),
-                        stuck: e / 2,
-                        states: vec![states.all[state as usize].clone()],
-                    });
-                } else if depth == best_depth {
-                    if let Some(b) = best.as_mut() {
-                        let s = &states.all[state as usize];
-                        if b.states.len() < STATES_SHOWN && !b.states.contains(s) {
-                            b.states.push(s.clone());
-                        }
+            // A return: this op had to be linearized by now. Backtrack,
+            // remembering the deepest dead end for the counterexample.
+            let depth = stack.len();
+            if best.is_none() || depth > best_depth {
+                best_depth = depth;
+                best = Some(Failure {
+                    prefix: stack.iter().map(|&(c, _)| (c / 2) as usize).collect(),
+                    stuck: e / 2,
+                    states: vec![states.all[state as usize].clone()],
+                });
+            } else if depth == best_depth {
+                if let Some(b) = best.as_mut() {
+                    let s = &states.all[state as usize];
+                    if b.states.len() < STATES_SHOWN && !b.states.contains(s) {
+                        b.states.push(s.clone());
                     }
                 }
             }
             let Some((call, before)) = stack.pop() else {
-                limits
-                    .memory_used_bytes
-                    .fetch_add(pending_bytes, Ordering::Relaxed);
-                return SearchResult::Invalid(best);
+                break match best.take() {
+                    Some(failure) => SearchResult::Invalid(failure),
+                    None => SearchResult::Unknown("the search ended without a dead end".into()),
+                };
             };
             let i = (call / 2) as usize;
             unlift(&mut next, &mut prev, call, !ops[i].info);
@@ -400,7 +471,45 @@ pub(crate) fn search<M: Model>(
             state = before;
             entry = next[call as usize];
         }
+    };
+    meter.sync(0);
+    (result, steps)
+}
+
+/// One search's share of the meter: what it holds, kept up to date.
+pub(crate) struct SearchMeter<'a> {
+    pub meter: &'a Meter,
+    pub held: u64,
+}
+
+impl SearchMeter<'_> {
+    /// Sets what this search holds to `bytes`; false if that is over the limit.
+    pub fn sync(&mut self, bytes: u64) -> bool {
+        if bytes <= self.held {
+            self.meter.release(self.held - bytes);
+            self.held = bytes;
+            true
+        } else if self.meter.try_reserve(bytes - self.held) {
+            self.held = bytes;
+            true
+        } else {
+            false
+        }
     }
+}
+
+impl Drop for SearchMeter<'_> {
+    fn drop(&mut self) {
+        self.meter.release(self.held);
+        self.held = 0;
+    }
+}
+
+pub(crate) fn memory_unknown<S>(limits: &Limits<'_>, configurations: usize) -> SearchResult<S> {
+    SearchResult::Unknown(format!(
+        "memory limit of {} reached after caching {configurations} configurations",
+        human_bytes(limits.meter.limit().unwrap_or(0))
+    ))
 }
 
 fn lift(next: &mut [u32], prev: &mut [u32], call: u32, has_return: bool) {

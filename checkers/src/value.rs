@@ -67,6 +67,41 @@ impl Value {
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
     }
+
+    /// About how many heap bytes this value owns (beyond its own size),
+    /// allocator overhead included: what memory budgets count.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) => 0,
+            Value::Str(s) | Value::Keyword(s) | Value::Symbol(s) => alloc_bytes_n(s.capacity()),
+            Value::Vector(items) | Value::List(items) | Value::Set(items) => {
+                alloc_bytes_n(items.capacity() * std::mem::size_of::<Value>())
+                    + items.iter().map(Value::heap_bytes).sum::<usize>()
+            }
+            Value::Map(entries) => {
+                alloc_bytes_n(entries.capacity() * std::mem::size_of::<(Value, Value)>())
+                    + entries
+                        .iter()
+                        .map(|(k, v)| k.heap_bytes() + v.heap_bytes())
+                        .sum::<usize>()
+            }
+        }
+    }
+}
+
+/// Bytes a heap allocation of `n` bytes really takes: malloc rounds up to
+/// 16 bytes with an 8-byte header, and hands out at least 32.
+pub(crate) fn alloc_bytes_n(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        ((n + 8 + 15) & !15).max(32)
+    }
+}
+
+/// [`alloc_bytes_n`] of a string's buffer.
+pub(crate) fn alloc_bytes(s: &str) -> usize {
+    alloc_bytes_n(s.len())
 }
 
 /// An `f64` with a total order (IEEE 754 `totalOrder`), so values can be

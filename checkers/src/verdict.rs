@@ -2,7 +2,7 @@
 
 use crate::history::Op;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Jepsen's three verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -54,6 +54,81 @@ impl Default for Budget {
             time_limit: Some(Duration::from_secs(60)),
             memory_limit_bytes: Some(4 << 30),
         }
+    }
+}
+
+/// Everything a check can be told besides the model and the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Time and memory limits. Both can give a different verdict on a
+    /// slower or smaller machine; [`CheckOptions::steps_limit`] cannot.
+    pub budget: Budget,
+    /// Most search steps to spend, over all parts: a budget that gives the
+    /// same verdict on every machine (`unknown` past it). `None`: no limit.
+    pub steps_limit: Option<u64>,
+    /// Processes that are not clients, besides the nemesis: their events
+    /// are skipped (and counted in [`CheckReport::skipped_events`]). Names
+    /// as [`crate::Process::matches`] takes them: `3`, `c1`, `:c1`.
+    pub non_clients: Vec<String>,
+    /// Call a history with no client operation valid rather than an error.
+    pub allow_no_client_ops: bool,
+    /// When the time limit started: reading the history counts too if the
+    /// caller started the clock before reading it. `None`: when the check starts.
+    pub started: Option<Instant>,
+}
+
+impl CheckOptions {
+    /// The default options with this budget.
+    pub fn with_budget(budget: Budget) -> Self {
+        CheckOptions {
+            budget,
+            ..CheckOptions::default()
+        }
+    }
+}
+
+impl Default for CheckOptions {
+    /// The default budget, no step limit, only the nemesis skipped, and a
+    /// history with no client op an error.
+    fn default() -> Self {
+        CheckOptions {
+            budget: Budget::default(),
+            steps_limit: None,
+            non_clients: Vec::new(),
+            allow_no_client_ops: false,
+            started: None,
+        }
+    }
+}
+
+/// A verdict and what the check looked at to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// Valid, invalid or unknown.
+    pub verdict: Verdict,
+    /// Client operations checked (the same as [`Verdict::ops`]).
+    pub checked_ops: usize,
+    /// Events left out because their process is not a client (the nemesis,
+    /// or one named in [`CheckOptions::non_clients`]).
+    pub skipped_events: usize,
+    /// Those processes, as written in EDN, sorted.
+    pub skipped_processes: Vec<String>,
+    /// Search steps spent over all parts. The same on every machine, unless
+    /// the time or memory limit stopped the check.
+    pub steps: u64,
+}
+
+impl CheckReport {
+    /// `2,000 ops checked, 4 events skipped (:nemesis)`.
+    pub fn counts(&self) -> String {
+        let mut s = format!(
+            "{} ops checked, {} events skipped",
+            self.checked_ops, self.skipped_events
+        );
+        if !self.skipped_processes.is_empty() {
+            s.push_str(&format!(" ({})", self.skipped_processes.join(", ")));
+        }
+        s
     }
 }
 

@@ -1,7 +1,7 @@
 //! `kv`: a key-value store, one register per `:key`, checked key by key.
 
 use crate::history::Op;
-use crate::model::{is_info, Model, ModelError, RegisterAccess};
+use crate::model::{is_info, Model, ModelError, RegisterAccess, ValueFlow};
 use crate::value::Value;
 
 /// An operation on one key.
@@ -155,6 +155,18 @@ impl Model for Kv {
 
     fn register_value(&self, state: &Value) -> Option<Value> {
         Some(state.clone())
+    }
+
+    fn value_flow<'a>(&self, op: &'a KvOp) -> ValueFlow<'a> {
+        match op {
+            KvOp::Get(v) => ValueFlow::Reads(v),
+            KvOp::Put(v) | KvOp::Cas(_, v) => ValueFlow::Writes(v),
+            KvOp::Append(_) => ValueFlow::Opaque,
+        }
+    }
+
+    fn state_heap_bytes(&self, state: &Value) -> usize {
+        state.heap_bytes()
     }
 }
 

@@ -126,6 +126,14 @@ impl Model for MultiRegister {
         Value::Map(state.clone()).to_string()
     }
 
+    fn state_heap_bytes(&self, state: &Self::State) -> usize {
+        crate::value::alloc_bytes_n(state.capacity() * std::mem::size_of::<(Value, Value)>())
+            + state
+                .iter()
+                .map(|(k, v)| k.heap_bytes() + v.heap_bytes())
+                .sum::<usize>()
+    }
+
     fn explain_step(&self, state: &Self::State, txn: &Vec<MicroOp>) -> String {
         let mut current = state.clone();
         for m in txn {

@@ -1,7 +1,7 @@
 //! `register` and `cas-register`: one value, read, written and compared-and-set.
 
 use crate::history::Op;
-use crate::model::{is_info, Model, ModelError, RegisterAccess};
+use crate::model::{is_info, Model, ModelError, RegisterAccess, ValueFlow};
 use crate::value::Value;
 
 /// An operation on a register.
@@ -89,6 +89,13 @@ fn explain(state: &Value, op: &RegOp) -> String {
     }
 }
 
+fn flow(op: &RegOp) -> ValueFlow<'_> {
+    match op {
+        RegOp::Read(v) => ValueFlow::Reads(v),
+        RegOp::Write(v) | RegOp::Cas(_, v) => ValueFlow::Writes(v),
+    }
+}
+
 fn access(op: &RegOp) -> Option<RegisterAccess> {
     match op {
         RegOp::Read(v) => Some(RegisterAccess::Read(v.clone())),
@@ -128,6 +135,12 @@ macro_rules! register_model {
             }
             fn register_value(&self, state: &Value) -> Option<Value> {
                 Some(state.clone())
+            }
+            fn value_flow<'a>(&self, op: &'a RegOp) -> ValueFlow<'a> {
+                flow(op)
+            }
+            fn state_heap_bytes(&self, state: &Value) -> usize {
+                state.heap_bytes()
             }
         }
     };

@@ -218,10 +218,10 @@ fn double_invoke_and_bad_ops_name_the_event_and_exit_3() {
 
 #[test]
 fn usage_errors_exit_3() {
-    let out = shakedown(&["check", "--model", "queue", &file("etcd-002.edn")]);
+    let out = shakedown(&["check", "--model", "stack", &file("etcd-002.edn")]);
     assert_eq!(code(&out), 3);
     assert!(
-        stderr(&out).contains("unknown model `queue`"),
+        stderr(&out).contains("unknown model `stack`"),
         "{}",
         stderr(&out)
     );

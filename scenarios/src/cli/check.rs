@@ -7,8 +7,8 @@
 
 use super::{EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
 use shakedown_checkers::{
-    edn, model_by_name, read_history_file_with_positions, AnyModel, Budget, CheckError,
-    Counterexample, OpSummary, Outcome, Verdict,
+    edn, model_by_name, read_history_file_limited, AnyModel, Budget, CheckError, CheckOptions,
+    CheckReport, Counterexample, OpSummary, Outcome, ReadError, ReadLimits, Verdict,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,11 +18,14 @@ use std::time::{Duration, Instant};
 #[command(
     after_help = "Exit codes: 0 valid, 1 invalid, 2 unknown, 3 bad input or usage.\n\
 With several files, the exit code is the worst: 3, then 1, then 2, then 0.\n\n\
-Models: register, cas-register, kv, mutex, multi-register.\n\n\
+Models: register, cas-register, kv, mutex, multi-register, set, queue, unordered-queue,\n\
+counter, sequential-register, sequential-cas-register, sequential-kv.\n\n\
 Example: shakedown check --model cas-register --initial 0 history.edn"
 )]
 pub struct Args {
-    /// The model to check against: register, cas-register, kv, mutex or multi-register.
+    /// The model to check against: register, cas-register, kv, mutex,
+    /// multi-register, set, queue, unordered-queue, counter, or
+    /// sequential-register, sequential-cas-register, sequential-kv.
     #[arg(long, value_name = "MODEL")]
     pub model: String,
 
@@ -38,10 +41,25 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub time_limit: Duration,
 
-    /// Give up with `unknown` when the search's caches reach about this much
-    /// memory: `2GiB`, `512MiB`.
+    /// Give up with `unknown` when reading and checking one file would hold
+    /// more than this much memory: `2GiB`, `512MiB`.
     #[arg(long, value_name = "BYTES", default_value = "4GiB", value_parser = parse_bytes)]
     pub memory_limit: u64,
+
+    /// Give up with `unknown` after this many search steps per file: a
+    /// budget that gives the same verdict on every machine.
+    #[arg(long, value_name = "STEPS")]
+    pub steps_limit: Option<u64>,
+
+    /// A process that is not a client (besides the nemesis): its events are
+    /// skipped. Repeat for several: `--non-client :checker --non-client 99`.
+    #[arg(long, value_name = "PROCESS")]
+    pub non_client: Vec<String>,
+
+    /// Call a history with no client operation valid (by default it is an
+    /// error: there is nothing to check).
+    #[arg(long)]
+    pub allow_empty: bool,
 
     /// Also write a self-contained HTML report. With one file, PATH is the
     /// report; with several, PATH is a directory that gets `<stem>.html` for
@@ -69,9 +87,15 @@ pub fn run(args: Args) -> u8 {
         Ok(m) => m,
         Err(e) => return super::bad_input(format!("--model {}: {e}", args.model)),
     };
-    let budget = Budget {
-        time_limit: Some(args.time_limit),
-        memory_limit_bytes: Some(args.memory_limit),
+    let options = CheckOptions {
+        budget: Budget {
+            time_limit: Some(args.time_limit),
+            memory_limit_bytes: Some(args.memory_limit),
+        },
+        steps_limit: args.steps_limit,
+        non_clients: args.non_client.clone(),
+        allow_no_client_ops: args.allow_empty,
+        started: None,
     };
     let several = args.files.len() > 1;
     if let (Some(dir), true) = (&args.report, several) {
@@ -91,7 +115,7 @@ pub fn run(args: Args) -> u8 {
                 out.clone()
             }
         });
-        let code = check_file(file, model.as_ref(), budget, args.json, report.as_deref());
+        let code = check_file(file, model.as_ref(), &options, args.json, report.as_deref());
         worst = worse(worst, code);
     }
     worst
@@ -115,24 +139,51 @@ fn worse(a: u8, b: u8) -> u8 {
 fn check_file(
     file: &Path,
     model: &dyn AnyModel,
-    budget: Budget,
+    options: &CheckOptions,
     json: bool,
     report: Option<&Path>,
 ) -> u8 {
-    let (history, positions) = match read_history_file_with_positions(file) {
+    // The time limit counts reading too; a file too big for the memory
+    // limit is refused while it is read, as `unknown`.
+    let started = Instant::now();
+    let limits = ReadLimits {
+        memory_limit_bytes: options.budget.memory_limit_bytes,
+        deadline: options.budget.time_limit.map(|d| started + d),
+    };
+    let (history, positions) = match read_history_file_limited(file, limits) {
         Ok(parsed) => parsed,
+        Err(ReadError::Limit { reason, .. }) => {
+            let verdict = Verdict::unknown(0, reason);
+            let report = CheckReport {
+                verdict,
+                checked_ops: 0,
+                skipped_events: 0,
+                skipped_processes: Vec::new(),
+                steps: 0,
+            };
+            if json {
+                print_json(file, model, &report, started.elapsed());
+            } else {
+                print_text(file, model, &report, started.elapsed());
+            }
+            return EXIT_UNKNOWN;
+        }
         Err(e) => return report_bad_input(file, model, &e.to_string(), json),
     };
-    let started = Instant::now();
-    let result = model.check_history(&history, budget);
+    let options = CheckOptions {
+        started: Some(started),
+        ..options.clone()
+    };
+    let result = model.check_with(&history, &options);
     let elapsed = started.elapsed();
     match result {
-        Ok(verdict) => {
+        Ok(checked) => {
             if json {
-                print_json(file, model, &verdict, elapsed);
+                print_json(file, model, &checked, elapsed);
             } else {
-                print_text(file, model, &verdict, elapsed);
+                print_text(file, model, &checked, elapsed);
             }
+            let verdict = checked.verdict;
             if let Some(out) = report {
                 if let Err(e) = super::report::write_check_report(
                     out,
@@ -158,7 +209,7 @@ fn check_file(
             };
             let message = match &e {
                 CheckError::Model(m) => m.message.clone(),
-                CheckError::Pairing(_) => e.to_string(),
+                _ => e.to_string(),
             };
             report_bad_input(file, model, &format!("{at}: {message}"), json)
         }
@@ -186,7 +237,8 @@ fn report_bad_input(file: &Path, model: &dyn AnyModel, message: &str, json: bool
     EXIT_BAD_INPUT
 }
 
-fn print_json(file: &Path, model: &dyn AnyModel, verdict: &Verdict, elapsed: Duration) {
+fn print_json(file: &Path, model: &dyn AnyModel, checked: &CheckReport, elapsed: Duration) {
+    let verdict = &checked.verdict;
     let valid = match verdict.outcome {
         Outcome::Valid => serde_json::Value::Bool(true),
         Outcome::Invalid => serde_json::Value::Bool(false),
@@ -195,7 +247,7 @@ fn print_json(file: &Path, model: &dyn AnyModel, verdict: &Verdict, elapsed: Dur
     let elapsed_ms = serde_json::json!((elapsed.as_secs_f64() * 1e6).round() / 1e3);
     let counterexample = serde_json::to_value(&verdict.counterexample).unwrap_or_default();
     let reason = verdict.reason.clone().map(serde_json::Value::String);
-    let line = json_line(
+    let mut line = json_line(
         file,
         model,
         &valid,
@@ -204,6 +256,13 @@ fn print_json(file: &Path, model: &dyn AnyModel, verdict: &Verdict, elapsed: Dur
         &counterexample,
         reason.as_ref().map(|r| ("reason", r)),
     );
+    line.pop();
+    line.push_str(&format!(
+        ",\"skipped_events\":{},\"skipped_processes\":{},\"steps\":{}}}",
+        checked.skipped_events,
+        serde_json::json!(checked.skipped_processes),
+        checked.steps
+    ));
     println!("{line}");
 }
 
@@ -239,13 +298,15 @@ fn json_line(
     line
 }
 
-fn print_text(file: &Path, model: &dyn AnyModel, verdict: &Verdict, elapsed: Duration) {
+fn print_text(file: &Path, model: &dyn AnyModel, checked: &CheckReport, elapsed: Duration) {
+    let verdict = &checked.verdict;
     println!(
-        "{}: {} ({}, {} ops, checked in {})",
+        "{}: {} ({}, {}, {} steps, checked in {})",
         file.display(),
         verdict.outcome.name(),
         model.model_name(),
-        verdict.ops,
+        checked.counts(),
+        checked.steps,
         format_elapsed(elapsed)
     );
     if let Some(reason) = &verdict.reason {
