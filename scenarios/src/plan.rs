@@ -257,6 +257,15 @@ pub fn final_reads_verdict(
     ))
 }
 
+/// Everything the checker is told, from `[limits]`: the budget and the
+/// step limit.
+pub fn check_options(scenario: &Scenario) -> shakedown_checkers::CheckOptions {
+    shakedown_checkers::CheckOptions {
+        steps_limit: scenario.file.limits.check_steps,
+        ..shakedown_checkers::CheckOptions::with_budget(budget(scenario))
+    }
+}
+
 /// The checker's budget, from `[limits]`.
 pub fn budget(scenario: &Scenario) -> Budget {
     let l = &scenario.file.limits;

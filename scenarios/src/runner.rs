@@ -431,8 +431,9 @@ pub fn run_seed(
         ),
         (Some(record), None, None) => {
             let started = Instant::now();
-            let mut verdict = match checker.check_history(&record.history, plan::budget(scenario)) {
-                Ok(v) => v,
+            let options = plan::check_options(scenario);
+            let mut verdict = match checker.check_with(&record.history, &options) {
+                Ok(report) => report.verdict,
                 Err(e) => Verdict::unknown(0, format!("the history could not be checked: {e}")),
             };
             if verdict.outcome == Outcome::Valid {

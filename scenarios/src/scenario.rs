@@ -369,6 +369,10 @@ pub struct LimitsSpec {
     /// Memory budget for checking one history, in MiB (default 4096).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_memory_mb: Option<u64>,
+    /// Most search steps for checking one history (default: no limit).
+    /// Unlike `check_time`, it gives the same verdict on every machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_steps: Option<u64>,
     /// Most history events one run may record (default 10,000,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_events_max: Option<usize>,

@@ -99,3 +99,31 @@ fn a_pinned_seed_history_is_stable() {
     let edn = shakedown_checkers::edn::write_history(&run.history());
     insta::assert_snapshot!("register_valid_seed_0x1f2e_history", edn);
 }
+
+#[test]
+fn a_step_limit_gives_the_same_unknown_on_every_run() {
+    let dir = std::env::temp_dir().join(format!("shakedown-steps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("few-steps.toml");
+    let text = std::fs::read_to_string("tests/fixtures/register-valid.toml").unwrap()
+        + "\n[limits]\ncheck_steps = 3\n";
+    std::fs::write(&file, text).unwrap();
+    let verdicts: Vec<String> = (0..2)
+        .map(|_| {
+            let run = testing::run_one(&file, 1);
+            assert_eq!(
+                run.summary.verdict.outcome,
+                shakedown_checkers::Outcome::Unknown
+            );
+            run.summary.verdict.reason.clone().unwrap_or_default()
+        })
+        .collect();
+    assert!(verdicts[0].contains("step"), "{}", verdicts[0]);
+    assert_eq!(verdicts[0], verdicts[1]);
+    // Without the limit the same seed is decided.
+    let decided = testing::run_one("tests/fixtures/register-valid.toml", 1);
+    assert_eq!(
+        decided.summary.verdict.outcome,
+        shakedown_checkers::Outcome::Valid
+    );
+}
