@@ -14,6 +14,13 @@
 //!
 //! `shakedown report RUN_DIR` rebuilds `report.html` from the other files
 //! alone, so a report can be regenerated after the report code improves.
+//!
+//! Artifacts are data. Every file is written atomically (temporary name,
+//! sync, rename), and `results.json` last: a directory without it is
+//! incomplete (a run killed while writing) and is refused. The names inside
+//! a run directory are fixed: nothing read from a file chooses a path, and
+//! files that are links are not read. A history shorter than the one
+//! `results.json` describes is refused as truncated.
 
 use crate::report::{self, Metrics, OpCounts, ReportError, ReportInput};
 use serde::{Deserialize, Serialize};
@@ -277,7 +284,7 @@ pub enum ArtifactError {
 }
 
 fn write_file(path: PathBuf, contents: &[u8]) -> Result<PathBuf, ArtifactError> {
-    std::fs::write(&path, contents).map_err(|source| ArtifactError::Io {
+    crate::atomic::write_atomic(&path, contents).map_err(|source| ArtifactError::Io {
         path: path.clone(),
         source,
     })?;
@@ -311,13 +318,27 @@ pub struct WrittenRun {
 }
 
 /// Writes a run directory (creating it): history in EDN and JSON Lines,
-/// `results.json`, `metrics.json` when there are metrics, and `report.html`.
-/// Files already there with these names are replaced; others are left alone.
+/// `metrics.json` when there are metrics, `finding.txt` when the run found
+/// one, `report.html`, and last `results.json`, which marks the directory
+/// complete. Files already there with these names are replaced; others are
+/// left alone.
 pub fn write_run_dir(dir: &Path, run: &RunArtifacts<'_>) -> Result<WrittenRun, ArtifactError> {
     std::fs::create_dir_all(dir).map_err(|source| ArtifactError::Io {
         path: dir.to_owned(),
         source,
     })?;
+    // An old results.json would vouch for files about to be replaced.
+    let results_path = dir.join(RESULTS_JSON);
+    match std::fs::remove_file(&results_path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(ArtifactError::Io {
+                path: results_path,
+                source,
+            })
+        }
+    }
     let history_edn = write_file(
         dir.join(HISTORY_EDN),
         edn::write_history(run.report.history).as_bytes(),
@@ -338,9 +359,7 @@ pub fn write_run_dir(dir: &Path, run: &RunArtifacts<'_>) -> Result<WrittenRun, A
         }
         None => None,
     };
-    let results_path = dir.join(RESULTS_JSON);
     let results = to_json(&results_path, &run.results())?;
-    let results_json = write_file(results_path, results.as_bytes())?;
     if let Some(f) = &run.finding {
         let mut text = format!("{}: {}\n", f.outcome, f.description);
         if let Some(bt) = f.backtrace.as_ref().filter(|b| !b.is_empty()) {
@@ -351,6 +370,7 @@ pub fn write_run_dir(dir: &Path, run: &RunArtifacts<'_>) -> Result<WrittenRun, A
     }
     let report_html = dir.join(REPORT_HTML);
     report::write_report(&report_html, &run.report_input())?;
+    let results_json = write_file(results_path, results.as_bytes())?;
     Ok(WrittenRun {
         dir: dir.to_owned(),
         history_edn,
@@ -392,7 +412,7 @@ impl LoadedRun {
 }
 
 fn read_text(path: &Path) -> Result<String, ArtifactError> {
-    std::fs::read_to_string(path).map_err(|source| {
+    let bytes = crate::atomic::read_regular(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             ArtifactError::Missing {
                 path: path.to_owned(),
@@ -403,7 +423,36 @@ fn read_text(path: &Path) -> Result<String, ArtifactError> {
                 source,
             }
         }
+    })?;
+    String::from_utf8(bytes).map_err(|e| ArtifactError::Invalid {
+        path: path.to_owned(),
+        message: format!("not UTF-8 text ({e})"),
     })
+}
+
+/// Refuses a `results.json` whose `files` name anything but the fixed names.
+fn check_file_names(path: &Path, files: &Files) -> Result<(), ArtifactError> {
+    let expected = [
+        ("history_edn", Some(files.history_edn.as_str()), HISTORY_EDN),
+        (
+            "history_jsonl",
+            Some(files.history_jsonl.as_str()),
+            HISTORY_JSONL,
+        ),
+        ("metrics_json", files.metrics_json.as_deref(), METRICS_JSON),
+        ("report_html", Some(files.report_html.as_str()), REPORT_HTML),
+    ];
+    for (field, given, fixed) in expected {
+        if let Some(given) = given.filter(|g| *g != fixed) {
+            return Err(ArtifactError::Invalid {
+                path: path.to_owned(),
+                message: format!(
+                    "\"files\".\"{field}\" is {given:?}: the files of a run directory have fixed names (write {fixed:?}); a path chosen by the file is never followed"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, ArtifactError> {
@@ -455,29 +504,39 @@ pub fn read_run_dir(dir: &Path) -> Result<LoadedRun, ArtifactError> {
             path: results_path.clone(),
             message,
         })?;
-    let edn_path = dir.join(&results.files.history_edn);
-    let jsonl_path = dir.join(&results.files.history_jsonl);
-    let history_path = if edn_path.is_file() {
-        edn_path
-    } else if jsonl_path.is_file() {
-        jsonl_path
+    check_file_names(&results_path, &results.files)?;
+    let edn_path = dir.join(HISTORY_EDN);
+    let jsonl_path = dir.join(HISTORY_JSONL);
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    let (history_path, format) = if exists(&edn_path) {
+        (edn_path, shakedown_checkers::HistoryFormat::Edn)
+    } else if exists(&jsonl_path) {
+        (jsonl_path, shakedown_checkers::HistoryFormat::Jsonl)
     } else {
         return Err(ArtifactError::Missing { path: edn_path });
     };
-    let history = shakedown_checkers::read_history_file(&history_path)?;
-    let metrics = match &results.files.metrics_json {
-        Some(name) => {
-            let path = dir.join(name);
-            Some(from_json(&path, &read_text(&path)?)?)
+    let text = read_text(&history_path)?;
+    let history = shakedown_checkers::format::parse_history_as(&text, format).map_err(|error| {
+        ReadError::Parse {
+            path: history_path.clone(),
+            error,
         }
-        None => {
-            let path = dir.join(METRICS_JSON);
-            if path.is_file() {
-                Some(from_json(&path, &read_text(&path)?)?)
-            } else {
-                None
-            }
-        }
+    })?;
+    if history.len() != results.events {
+        return Err(ArtifactError::Invalid {
+            path: history_path,
+            message: format!(
+                "{} events, but {RESULTS_JSON} describes {}: the history is truncated or was replaced; replay the run to write it again",
+                history.len(),
+                results.events
+            ),
+        });
+    }
+    let metrics_path = dir.join(METRICS_JSON);
+    let metrics = if results.files.metrics_json.is_some() || exists(&metrics_path) {
+        Some(from_json(&metrics_path, &read_text(&metrics_path)?)?)
+    } else {
+        None
     };
     Ok(LoadedRun {
         dir: dir.to_owned(),
@@ -492,7 +551,7 @@ pub fn read_run_dir(dir: &Path) -> Result<LoadedRun, ArtifactError> {
 /// returns its path.
 pub fn rebuild_report(dir: &Path) -> Result<PathBuf, ArtifactError> {
     let run = read_run_dir(dir)?;
-    let path = dir.join(&run.results.files.report_html);
+    let path = dir.join(REPORT_HTML);
     report::write_report(&path, &run.report_input())?;
     Ok(path)
 }

@@ -18,6 +18,7 @@
 //! [`EXIT_UNKNOWN`] 2, and [`EXIT_BAD_INPUT`] 3.
 
 pub mod artifacts;
+pub mod atomic;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod models;

@@ -147,7 +147,7 @@ pub fn write_report(path: &Path, input: &ReportInput<'_>) -> Result<(), ReportEr
             source,
         })?;
     }
-    std::fs::write(path, html).map_err(|source| ReportError::Write {
+    crate::atomic::write_atomic(path, html.as_bytes()).map_err(|source| ReportError::Write {
         path: path.to_owned(),
         source,
     })
