@@ -17,6 +17,7 @@ use crate::seeds::{format_seed, SeedSet};
 use rayon::prelude::*;
 use shakedown_checkers::{History, Outcome, Verdict};
 use shakedown_sim::{first_divergence, Divergence, NodePanic, RunRecord, SimError};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -580,6 +581,9 @@ pub struct Sweep {
     pub command: String,
     /// Where run directories went.
     pub out_dir: PathBuf,
+    /// Seeds after the one that stopped the sweep that had already run (in
+    /// parallel) when it stopped: not reported, no run directory.
+    pub set_aside: usize,
 }
 
 impl Sweep {
@@ -648,8 +652,18 @@ impl Sweep {
         let wall = self.wall.as_secs_f64().max(1e-9);
         let sim = self.sim_time().as_secs_f64();
         let status = self.status().describe();
+        let set_aside = if self.set_aside > 0 {
+            format!(
+                " ({} later seed{} also ran in parallel and {} set aside)",
+                self.set_aside,
+                if self.set_aside == 1 { "" } else { "s" },
+                if self.set_aside == 1 { "was" } else { "were" }
+            )
+        } else {
+            String::new()
+        };
         let mut out = format!(
-            "{}: {status} (expect {}): {} of {} seeds run: {}\n  {} ops in {:.2}s wall: {:.0} ops/s; simulated {:.1}s: {:.1}x wall time",
+            "{}: {status} (expect {}): {} of {} seeds run: {}{set_aside}\n  {} ops in {:.2}s wall: {:.0} ops/s; simulated {:.1}s: {:.1}x wall time",
             self.path.display(),
             self.expect.name(),
             self.runs.len(),
@@ -738,7 +752,10 @@ pub fn sweep(
     // Index of the first invalid seed seen so far; later seeds are skipped.
     let stop_at = AtomicU64::new(u64::MAX);
     let progress = ProgressSink::new(options.progress, total, &scenario.name);
-    let results: Mutex<Vec<(u64, Result<SeedRun, RunnerError>)>> = Mutex::new(Vec::new());
+    // Failing runs keep their record until the sweep knows which of them it
+    // reports: seeds that ran past the first failure get no run directory.
+    type Kept = (SeedRun, Option<RunRecord>);
+    let results: Mutex<Vec<(u64, Result<Kept, RunnerError>)>> = Mutex::new(Vec::new());
     (0..total).into_par_iter().for_each(|i| {
         if !options.keep_going && i > stop_at.load(Ordering::SeqCst) {
             return;
@@ -755,42 +772,54 @@ pub fn sweep(
             check,
         )
         .map(|full| {
-            let mut run = full.summary;
-            if options.artifacts == ArtifactsMode::Failures && run.outcome() != RunOutcome::Valid {
-                let record = full.record.as_ref();
-                match write_artifacts(scenario, registry.command(), &run, record, &dir) {
-                    Ok(w) => run.dir = Some(w.dir),
-                    Err(e) => run.artifact_error = Some(e),
-                }
-            }
-            run
+            let keep = options.artifacts == ArtifactsMode::Failures
+                && full.summary.outcome() != RunOutcome::Valid;
+            (full.summary, full.record.filter(|_| keep))
         });
         let stop = match &result {
-            Ok(run) => run.outcome().stops_sweep(),
+            Ok((run, _)) => run.outcome().stops_sweep(),
             Err(_) => true,
         };
         if stop {
             stop_at.fetch_min(i, Ordering::SeqCst);
         }
-        progress.finished(result.as_ref().ok());
+        progress.finished(i, result.as_ref().ok().map(|(run, _)| run), &stop_at);
         if let Ok(mut r) = results.lock() {
             r.push((i, result));
         }
     });
-    progress.done();
-    let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|(i, _)| *i);
     let stop = if options.keep_going {
         u64::MAX
     } else {
         stop_at.load(Ordering::SeqCst)
     };
+    progress.done(stop);
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
+    let set_aside = results.iter().filter(|(i, _)| *i > stop).count();
     let mut runs = Vec::new();
     for (i, r) in results {
         if i > stop {
             break;
         }
-        runs.push(r?);
+        let (mut run, record) = r?;
+        if let Some(record) = record {
+            let dir = run_dir(&options.out_dir, scenario, run.seed);
+            match write_artifacts(scenario, registry.command(), &run, Some(&record), &dir) {
+                Ok(w) => run.dir = Some(w.dir),
+                Err(e) => run.artifact_error = Some(e),
+            }
+        } else if options.artifacts == ArtifactsMode::Failures && run.outcome() != RunOutcome::Valid
+        {
+            // A run that left no record (the engine failed): its directory
+            // still says why.
+            let dir = run_dir(&options.out_dir, scenario, run.seed);
+            match write_artifacts(scenario, registry.command(), &run, None, &dir) {
+                Ok(w) => run.dir = Some(w.dir),
+                Err(e) => run.artifact_error = Some(e),
+            }
+        }
+        runs.push(run);
     }
     Ok(Sweep {
         scenario: scenario.name.clone(),
@@ -801,6 +830,7 @@ pub fn sweep(
         wall: started.elapsed(),
         command: registry.command().to_owned(),
         out_dir: options.out_dir.clone(),
+        set_aside,
     })
 }
 
@@ -828,11 +858,15 @@ fn new_bar(_total: u64, _name: &str) -> Option<Bar> {
     None
 }
 
-/// Shows progress: a bar on a terminal, lines otherwise.
+/// Shows progress: a bar on a terminal, lines otherwise. Lines come in
+/// sweep order (a line waits for the seeds before it), and seeds past the
+/// one that stopped the sweep get none.
 struct ProgressSink {
     bar: Option<Bar>,
     lines: bool,
     name: String,
+    /// The next position to print, and the lines waiting for it.
+    pending: Mutex<(u64, BTreeMap<u64, String>)>,
 }
 
 impl ProgressSink {
@@ -849,10 +883,11 @@ impl ProgressSink {
             lines: lines || (mode == Progress::Auto && bar.is_none()),
             bar,
             name: name.to_owned(),
+            pending: Mutex::new((0, BTreeMap::new())),
         }
     }
 
-    fn finished(&self, run: Option<&SeedRun>) {
+    fn finished(&self, position: u64, run: Option<&SeedRun>, stop_at: &AtomicU64) {
         #[cfg(feature = "cli")]
         if let Some(bar) = &self.bar {
             bar.inc(1);
@@ -867,24 +902,45 @@ impl ProgressSink {
             }
             return;
         }
-        if self.lines {
-            if let Some(r) = run {
-                eprintln!(
-                    "{} seed {}: {} ({} ops, {:.1}s simulated)",
-                    self.name,
-                    format_seed(r.seed),
-                    outcome_line(r),
-                    r.ops,
-                    r.sim_ns as f64 / 1e9
-                );
-            }
+        if !self.lines {
+            return;
+        }
+        let line = run.map(|r| {
+            format!(
+                "{} seed {}: {} ({} ops, {:.1}s simulated)",
+                self.name,
+                format_seed(r.seed),
+                outcome_line(r),
+                r.ops,
+                r.sim_ns as f64 / 1e9
+            )
+        });
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.1.insert(position, line.unwrap_or_default());
+            self.flush(&mut pending, stop_at.load(Ordering::SeqCst));
         }
     }
 
-    fn done(&self) {
+    /// Prints the waiting lines that are next in order, up to `stop`.
+    fn flush(&self, pending: &mut (u64, BTreeMap<u64, String>), stop: u64) {
+        while pending.0 <= stop {
+            let Some(line) = pending.1.remove(&pending.0) else {
+                break;
+            };
+            if !line.is_empty() {
+                eprintln!("{line}");
+            }
+            pending.0 += 1;
+        }
+    }
+
+    fn done(&self, stop: u64) {
         #[cfg(feature = "cli")]
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+        if let Ok(mut pending) = self.pending.lock() {
+            self.flush(&mut pending, stop);
         }
     }
 }
