@@ -324,7 +324,7 @@ pub fn browser_or_skip(test: &str) -> Option<PathBuf> {
         None => panic!(
             "{test}: headless Chromium is required for the report browser tests but was not found \
              on PATH (looked for chromium, chromium-browser, google-chrome; or set SHAKEDOWN_CHROMIUM). \
-             Install it with `apt-get install -y chromium`, or set SHAKEDOWN_SKIP_BROWSER=1 to skip."
+             Run the tests with `ci/test.sh` (it installs chromium when missing), or `apt-get install -y chromium`, or set SHAKEDOWN_SKIP_BROWSER=1 to skip."
         ),
     }
 }
