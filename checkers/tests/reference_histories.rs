@@ -12,8 +12,8 @@ fn histories_dir() -> PathBuf {
 #[test]
 fn reference_histories_get_their_listed_verdicts() {
     let dir = histories_dir();
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv"))
-        .expect("checkers/histories/MANIFEST.tsv");
+    let manifest =
+        std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("checkers/histories/MANIFEST.tsv");
     let mut checked = 0;
     let mut wrong = Vec::new();
     for line in manifest.lines().skip(1).filter(|l| !l.trim().is_empty()) {

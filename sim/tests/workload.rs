@@ -219,10 +219,17 @@ fn completions_name_the_node_that_answered_and_survive_edn_and_jsonl() {
         }
     }
     assert!(timeouts > 0, "the pause must cause timeouts");
-    assert_eq!(answered.len(), 3, "every node answered some op: {answered:?}");
+    assert_eq!(
+        answered.len(),
+        3,
+        "every node answered some op: {answered:?}"
+    );
     let edn = shakedown_checkers::edn::write_history(&r.history);
     assert!(edn.contains(":node \"n1\""), "EDN carries :node");
-    assert_eq!(shakedown_checkers::edn::parse_history(&edn).unwrap(), r.history);
+    assert_eq!(
+        shakedown_checkers::edn::parse_history(&edn).unwrap(),
+        r.history
+    );
     let jsonl = shakedown_checkers::jsonl::write_history(&r.history);
     assert_eq!(
         shakedown_checkers::jsonl::parse_history(&jsonl).unwrap(),

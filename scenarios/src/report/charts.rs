@@ -152,7 +152,7 @@ impl XScale {
 
     /// Round tick positions (about eight) and their labels.
     fn ticks(&self) -> Vec<(i64, String)> {
-        let step = nice_step(self.end.max(1) as f64 / 8.0);
+        let step = nice_step(self.end.max(1) as f64 / 10.0);
         let step = if self.kind == AxisKind::Events {
             step.max(1.0)
         } else {
@@ -777,9 +777,38 @@ mod tests {
     }
 
     #[test]
-    fn nice_ceilings() {
-        assert_eq!(nice_ceiling(7.0), 10.0);
-        assert_eq!(nice_ceiling(180.0), 200.0);
-        assert_eq!(nice_ceiling(0.3), 0.5);
+    fn linear_scales_tick_at_round_values_and_integers_for_integer_series() {
+        let labels = |y: YScale| -> Vec<String> {
+            y.ticks(ValueUnit::Plain)
+                .into_iter()
+                .map(|(_, l)| l)
+                .collect()
+        };
+        assert_eq!(labels(YScale::linear(3.0, true)), vec!["0", "1", "2", "3"]);
+        assert_eq!(
+            labels(YScale::linear(470.0, true)),
+            vec!["0", "200", "400", "600"]
+        );
+        assert_eq!(labels(YScale::linear(1.0, false)), vec!["0", "0.5", "1"]);
+        let ns: Vec<String> = YScale::linear(1.7e9, false)
+            .ticks(ValueUnit::Nanos)
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect();
+        assert_eq!(ns, vec!["0 s", "0.5 s", "1 s", "1.5 s", "2 s"]);
+    }
+
+    #[test]
+    fn time_ticks_are_round() {
+        let x = XScale {
+            end: 4_015_000_000,
+            kind: AxisKind::Nanos,
+            width: WIDTH,
+        };
+        let labels: Vec<String> = x.ticks().into_iter().map(|(_, l)| l).collect();
+        assert_eq!(
+            labels,
+            vec!["0 s", "0.5 s", "1 s", "1.5 s", "2 s", "2.5 s", "3 s", "3.5 s", "4 s"]
+        );
     }
 }

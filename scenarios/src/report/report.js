@@ -395,7 +395,7 @@
   // Zooms to the op that cannot be linearized and the ops that explain it
   // (the write its state came from, the write of the value it returned),
   // with a margin on both sides.
-  function showCounterexample() {
+  function showCounterexample(noScroll) {
     if (!hasCx) return;
     var c = D.cx_op, lo = D.start[c], hi = opEnd(c);
     for (var r = 0; r < D.cx_related.length; r++) {
@@ -404,7 +404,7 @@
     }
     var margin = Math.max((hi - lo) * 0.15, D.end / 400, 2);
     zoomTo(lo - margin, hi + margin);
-    document.getElementById('timeline').scrollIntoView();
+    if (noScroll !== true) document.getElementById('timeline').scrollIntoView();
   }
   document.getElementById('zoom-out').addEventListener('click', function () {
     var mid = (view.lo + view.hi) / 2, half = (view.hi - view.lo);
@@ -412,7 +412,7 @@
   });
   document.getElementById('zoom-reset').addEventListener('click', function () { zoomTo(0, D.end); });
   var cxButtons = document.querySelectorAll('.show-cx');
-  for (var b = 0; b < cxButtons.length; b++) cxButtons[b].addEventListener('click', showCounterexample);
+  for (var b = 0; b < cxButtons.length; b++) cxButtons[b].addEventListener('click', function () { showCounterexample(); });
   var keyBox = document.getElementById('only-cx-key');
   if (keyBox) {
     if (cxKey >= 0) {
@@ -443,9 +443,10 @@
     var hoverOnly = /[?&]selftest=hover\b/.test(window.location.search);
     var zoomFirst = /[?&]selftest=zoom\b/.test(window.location.search);
     var button = hoverOnly ? null : document.querySelector('.show-cx');
-    // `?selftest=zoom` presses the button first and leaves the tooltip up
-    // over the zoomed view, for a screenshot.
-    if (zoomFirst && button) button.click();
+    // `?selftest=zoom` zooms first (as the button does, without scrolling:
+    // a headless screenshot of a scrolled page is blank) and leaves the
+    // tooltip up over the zoomed view, for a screenshot.
+    if (zoomFirst && button) showCounterexample(true);
     var target = hasCx ? D.cx_op : (n ? 0 : -1);
     if (target >= 0) {
       var cr = canvas.getBoundingClientRect();

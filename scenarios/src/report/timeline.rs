@@ -39,8 +39,7 @@ pub struct TimelineData {
     pub strs: Vec<String>,
     /// Per op: lane index.
     pub lane: Vec<u32>,
-    /// Per op: the process, index into `strs`; empty when every lane holds
-    /// one process (its label is the process).
+    /// Per op: the process, index into `strs`.
     pub proc: Vec<u32>,
     /// Per op: invocation position on the axis, as the difference from the
     /// previous op's (the first from 0): ops come in invocation order, so
@@ -557,9 +556,6 @@ impl TimelineData {
             if let Some(i) = data.cx_op {
                 data.cx_related = explaining_ops(ops, &by_invoke, cx, i);
             }
-        }
-        if data.lanes.len() == lanes_by_process.len() {
-            data.proc.clear();
         }
         data.strs = strs.strs;
         fit_to_budget(&mut data.strs, STRS_BYTES_MAX);
