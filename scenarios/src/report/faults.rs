@@ -578,6 +578,39 @@ mod tests {
     }
 
     #[test]
+    fn simulator_actions_read_as_words_with_the_nodes_they_hit() {
+        let step = |t: i64, phase: &str, detail: &str| {
+            let value = Value::Map(vec![
+                (
+                    Value::keyword("nodes"),
+                    Value::Vector(vec![Value::Int(0), Value::Int(1), Value::Int(2)]),
+                ),
+                (Value::keyword("detail"), Value::Str(detail.into())),
+            ]);
+            let mut e = nem("isolate", value, t);
+            e.extra
+                .push((Value::keyword("phase"), Value::keyword(phase)));
+            e
+        };
+        let cut = r#"{"action":"partition","cut":{"links":[[0,1],[1,0],[1,2],[2,1]]}}"#;
+        let h = History::new(vec![
+            client(0),
+            step(10, "start", cut),
+            step(20, "stop", r#"{"action":"heal"}"#),
+            client(30),
+        ]);
+        let f = Faults::of_cluster(&h, &Axis::of(&h), Some(3));
+        assert_eq!(f.windows.len(), 1);
+        let w = &f.windows[0];
+        assert_eq!(w.detail, "n1 isolated from n0, n2");
+        assert_eq!(
+            (w.nodes.as_slice(), w.state.as_str()),
+            (&[1][..], "isolated")
+        );
+        assert_eq!((w.start, w.end), (10, 20));
+    }
+
+    #[test]
     fn an_explicit_phase_field_pairs_by_name() {
         let mut start = nem("hint-backlog", Value::Str("n3".into()), 5);
         start
