@@ -21,6 +21,10 @@ pub const KIND_FAIL: u8 = 1;
 /// See [`KIND_OK`].
 pub const KIND_INFO: u8 = 2;
 
+/// A fault window as the page's script reads it: `[name, detail, start,
+/// end, open_ended, nodes, state]`.
+pub type FaultSpan = (String, String, i64, i64, bool, Vec<usize>, String);
+
 /// The timeline as the page's script reads it (JSON, columnar).
 #[derive(Debug, Serialize)]
 pub struct TimelineData {
@@ -63,7 +67,7 @@ pub struct TimelineData {
     /// Fault windows: `[name, detail, start, end, open_ended, nodes, state]`
     /// (`nodes`: indices of the node rows it affected; `state`: what they
     /// were meanwhile, such as `isolated`).
-    pub faults: Vec<(String, String, i64, i64, bool, Vec<usize>, String)>,
+    pub faults: Vec<FaultSpan>,
     /// Instant nemesis events: `[name, detail, at, nodes]`.
     pub marks: Vec<(String, String, i64, Vec<usize>)>,
     /// The op that cannot be linearized (its index in the op arrays), if any.
