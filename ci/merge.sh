@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$#" -eq 0 ]; then set -- target/shakedown; fi
-cargo run -q --release -p shakedown -- merge "$@"
+cargo run -q --release --bin shakedown -- merge "$@"

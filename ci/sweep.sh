@@ -15,7 +15,7 @@ shards=${3:-4}
 start=${seeds%%..*}
 end=${seeds##*..}
 stem=$(basename "$scenario" .toml)
-cargo build -q --release -p shakedown
+cargo build -q --release --bin shakedown
 bin=target/release/shakedown
 status=0
 for ((k = 0; k < shards; k++)); do

@@ -22,7 +22,7 @@
 //! files that are links are not read. A history shorter than the one
 //! `results.json` describes is refused as truncated.
 
-use crate::report::{self, Metrics, OpCounts, ReportError, ReportInput};
+use crate::report::{self, Metrics, OpCounts, ReportError, ReportInput, RunContext};
 use serde::{Deserialize, Serialize};
 use shakedown_checkers::{edn, jsonl, Counterexample, History, Outcome, ReadError, Verdict};
 use std::path::{Path, PathBuf};
@@ -134,6 +134,7 @@ impl<'a> RunArtifacts<'a> {
             seed: self.report.seed,
             seed_hex: self.report.seed.map(|s| format!("{s:#x}")),
             replay_command: self.report.replay_command.clone(),
+            context: self.report.context.clone(),
             op_counts: counts,
             checked_ops: self.report.verdict.ops,
             events: self.report.history.len(),
@@ -173,6 +174,9 @@ pub struct ResultsFile {
     pub seed_hex: Option<String>,
     /// The command that replays the run.
     pub replay_command: Option<String>,
+    /// How the run was made (absent in files from before it was recorded).
+    #[serde(default, skip_serializing_if = "RunContext::is_empty")]
+    pub context: RunContext,
     /// Client ops by completion.
     pub op_counts: OpCounts,
     /// Ops the checker counted ([`Verdict::ops`]).
@@ -407,6 +411,7 @@ impl LoadedRun {
             seed: self.results.seed,
             replay_command: self.results.replay_command.clone(),
             metrics: self.metrics.as_ref(),
+            context: self.results.context.clone(),
         }
     }
 }

@@ -506,6 +506,7 @@ pub fn write_artifacts(
         },
     });
     artifacts.report.metrics = metrics.as_ref();
+    artifacts.report.context = crate::report::RunContext::of_scenario(scenario, run.seed);
     artifacts.timings = run.timings;
     write_run_dir(dir, &artifacts).map_err(|e| e.to_string())
 }

@@ -6,6 +6,7 @@ use report_support::*;
 use shakedown::artifacts::{
     read_run_dir, rebuild_report, write_run_dir, ArtifactError, RunArtifacts, Timings,
 };
+use shakedown::report::RunContext;
 use shakedown_checkers::{edn, read_history_file, Value, Verdict};
 
 #[test]
@@ -17,6 +18,15 @@ fn a_run_directory_round_trips() {
     run.report.seed = Some(42);
     run.report.replay_command = Some("shakedown replay x.toml --seed 0x2a".into());
     run.report.metrics = Some(&metrics);
+    run.report.context = RunContext {
+        description: Some("a register <b>under</b> partitions".into()),
+        settings: vec![("stale_reads".into(), "true".into())],
+        engine: Some("turmoil".into()),
+        nodes: Some(3),
+        initial: None,
+        command: Some("shakedown run x.toml".into()),
+        scenario_file: Some(("x.toml".into(), "expect = \"invalid\"\n".into())),
+    };
     run.timings = Timings {
         run_ms: Some(12),
         check_ms: Some(3),
@@ -46,6 +56,17 @@ fn a_run_directory_round_trips() {
     assert_eq!(loaded.metrics.as_ref(), Some(&metrics));
     assert_eq!(loaded.results.seed, Some(42));
     assert_eq!(loaded.results.timings.run_ms, Some(12));
+    assert_eq!(loaded.results.context, run.report.context);
+    let html = std::fs::read_to_string(&written.report_html).unwrap();
+    for needle in [
+        "a register &lt;b&gt;under&lt;/b&gt; partitions",
+        "stale_reads = true",
+        "turmoil",
+        "3 (n0, n1, n2)",
+        "shakedown run x.toml",
+    ] {
+        assert!(html.contains(needle), "the report lacks {needle:?}");
+    }
 
     // The rebuilt report is byte for byte the one written with the run.
     let before = std::fs::read(&written.report_html).unwrap();
@@ -157,4 +178,21 @@ fn edn_written_for_a_reference_history_reads_back_identical() {
     let history = read_history_file(&path).unwrap();
     let again = shakedown_checkers::edn::parse_history(&edn::write_history(&history)).unwrap();
     assert_eq!(again, history);
+}
+
+#[test]
+fn a_results_json_from_before_the_run_context_still_loads() {
+    let history = failing_history();
+    let verdict = failing_verdict(&history);
+    let dir = scratch_dir("old-results");
+    let run = RunArtifacts::new("old", &history, &verdict, "cas-register");
+    let written = write_run_dir(&dir, &run).unwrap();
+    let text = std::fs::read_to_string(&written.results_json).unwrap();
+    assert!(
+        !text.contains("\"context\""),
+        "an empty context is left out"
+    );
+    let loaded = read_run_dir(&dir).unwrap();
+    assert!(loaded.results.context.is_empty());
+    rebuild_report(&dir).expect("the report rebuilds");
 }

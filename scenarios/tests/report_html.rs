@@ -3,8 +3,8 @@
 mod report_support;
 
 use report_support::*;
-use shakedown::report::{render_html, ReportInput};
-use shakedown_checkers::Verdict;
+use shakedown::report::{render_html, Metrics, ReportInput, Series};
+use shakedown_checkers::{Value, Verdict};
 
 #[test]
 fn failing_run_report_has_every_part_and_loads_nothing() {
@@ -215,4 +215,69 @@ fn a_100k_op_history_with_a_counterexample_gives_a_report_under_10_mb() {
     let input = ReportInput::new("100k", &history, &verdict, "cas-register").with_metrics(&metrics);
     let html = render_html(&input).unwrap();
     assert!(html.len() < 10_000_000, "report is {} bytes", html.len());
+}
+
+#[test]
+fn zero_series_are_named_not_drawn_and_equal_ones_share_a_line() {
+    let history = failing_history();
+    let verdict = check(&history, "cas-register", Value::Nil);
+    let flat = |v: f64| vec![(1_000_000_000, v), (1_050_000_000, v)];
+    let metrics = Metrics::new(vec![
+        Series::counter("duplicated", "n0", flat(0.0)),
+        Series::counter("duplicated", "n1", flat(0.0)),
+        Series::counter(
+            "sent",
+            "n0",
+            vec![(1_000_000_000, 0.0), (1_050_000_000, 3.0)],
+        ),
+        Series::counter(
+            "sent",
+            "n1",
+            vec![(1_000_000_000, 0.0), (1_050_000_000, 3.0)],
+        ),
+        Series::counter("sent", "n2", flat(0.0)),
+    ]);
+    let html = render_html(
+        &ReportInput::new("series", &history, &verdict, "cas-register").with_metrics(&metrics),
+    )
+    .unwrap();
+    assert!(
+        html.contains("0 throughout on every node, not drawn: duplicated"),
+        "all-zero series are named"
+    );
+    assert!(
+        !html.contains(r#"aria-label="duplicated""#),
+        "no chart of zeros"
+    );
+    assert!(
+        html.contains("n0 = n1"),
+        "equal series share a legend entry"
+    );
+    assert!(html.contains("n2: 0 throughout (not drawn)"));
+    // The sent chart's y ticks are integers: 0, 1, 2, 3.
+    let sent = html.split(r#"aria-label="sent""#).nth(1).unwrap();
+    let sent = sent.split("</figure>").next().unwrap();
+    for wrong in [">0.5<", ">0.25<", ">1.5<"] {
+        assert!(
+            !sent.contains(wrong),
+            "fractional tick {wrong} on an integer series"
+        );
+    }
+}
+
+#[test]
+fn an_untimed_history_gets_no_latency_chart_and_the_prefix_gets_states() {
+    let (_, history) = reference_history("knossos-cas-register-bad-cas-failure.edn");
+    let verdict = check(&history, "cas-register", Value::Int(0));
+    let html = render_html(&ReportInput::new(
+        "knossos",
+        &history,
+        &verdict,
+        "cas-register",
+    ))
+    .unwrap();
+    assert!(html.contains(r#"id="no-latency""#));
+    assert!(!html.contains("latency (events)"));
+    assert!(html.contains("<th>state after</th>"), "per-op model states");
+    assert!(html.contains("no state allows it"));
 }

@@ -4,7 +4,8 @@
 //! As in Jepsen, client `c` starts as process `c` and talks to node
 //! `process mod nodes`. A process whose op ends in `info` (timeout or an
 //! indeterminate answer) never issues another op: the client continues as
-//! process `process + clients`.
+//! process `process + clients`. A completion that a node answered names
+//! that node with an extra key, `:node "n1"`; a timeout names none.
 
 use crate::config::SimConfig;
 use crate::node::{ClientRequest, ClientResponse, ClusterModel, NodeId, RequestId};
@@ -161,7 +162,7 @@ impl Clients {
                     };
                     world.digest_response(node, &(req, resp.clone()));
                     if let Some(c) = self.open.remove(&req) {
-                        self.complete(world, now, c, resp);
+                        self.complete(world, now, c, resp, Some(node));
                     }
                 }
                 _ => {
@@ -173,7 +174,13 @@ impl Clients {
                         Timer::Timeout(c, req) => {
                             if self.open.get(&req) == Some(&c) {
                                 self.open.remove(&req);
-                                self.complete(world, now, c, ClientResponse::unknown("timeout"));
+                                self.complete(
+                                    world,
+                                    now,
+                                    c,
+                                    ClientResponse::unknown("timeout"),
+                                    None,
+                                );
                             }
                         }
                         Timer::FinalStart => {
@@ -273,12 +280,17 @@ impl Clients {
         );
     }
 
+    /// Records the completion of client `c`'s open op. `node` is the node
+    /// that answered (`None` for a timeout); it goes on the event as an
+    /// extra key, `:node "n1"`, so a report can say which node served a
+    /// stale read. Checkers ignore (and keep) keys they do not know.
     fn complete<M: ClusterModel>(
         &mut self,
         world: &mut World<M>,
         now: i64,
         c: usize,
         resp: ClientResponse,
+        node: Option<NodeId>,
     ) {
         let Some(op) = self.slots[c].open.take() else {
             return;
@@ -293,6 +305,11 @@ impl Clients {
         event.key = op.key;
         if let Some(e) = error {
             event.extra.push((Value::keyword("error"), error_value(e)));
+        }
+        if let Some(node) = node {
+            event
+                .extra
+                .push((Value::keyword("node"), Value::Str(node.name())));
         }
         tracing::debug!(sim_ns = now, process = %event.process, kind = %kind, "complete");
         world.record(event);

@@ -168,3 +168,71 @@ fn metrics_count_messages_and_carry_model_gauges() {
         "digest also covers client requests and responses"
     );
 }
+
+#[test]
+fn completions_name_the_node_that_answered_and_survive_edn_and_jsonl() {
+    // Three nodes, a node paused long enough for its clients to time out:
+    // answered ops name their node (client c talks to node c mod 3), timed
+    // out ones name none.
+    let config = SimConfig {
+        seed: 11,
+        nodes: 3,
+        clients: 3,
+        workload: Workload {
+            timeout_ms: 50,
+            limit: OpLimit::Count(60),
+            ..Workload::default()
+        },
+        ops: vec![
+            TimedOp {
+                at_ms: 20,
+                op: ControlOp::Pause(NodeId(2)),
+            },
+            TimedOp {
+                at_ms: 200,
+                op: ControlOp::Resume(NodeId(2)),
+            },
+        ],
+        ..SimConfig::default()
+    };
+    let r = run(&config, RegisterModel::default()).expect("run");
+    let mut answered = BTreeSet::new();
+    let mut timeouts = 0;
+    for e in r.history.events.iter().filter(|e| e.process.is_client()) {
+        let node = e.extra_field("node");
+        match e.kind {
+            EventType::Invoke => assert_eq!(node, None, "an invocation names no node: {e:?}"),
+            EventType::Info if e.extra_field("error") == Some(&Value::keyword("timeout")) => {
+                timeouts += 1;
+                assert_eq!(node, None, "a timeout names no node: {e:?}");
+            }
+            _ => {
+                let Some(Value::Str(name)) = node else {
+                    panic!("an answered op names its node: {e:?}")
+                };
+                let Process::Client(p) = e.process else {
+                    unreachable!()
+                };
+                assert_eq!(name, &format!("n{}", p.rem_euclid(3)), "{e:?}");
+                answered.insert(name.clone());
+            }
+        }
+    }
+    assert!(timeouts > 0, "the pause must cause timeouts");
+    assert_eq!(
+        answered.len(),
+        3,
+        "every node answered some op: {answered:?}"
+    );
+    let edn = shakedown_checkers::edn::write_history(&r.history);
+    assert!(edn.contains(":node \"n1\""), "EDN carries :node");
+    assert_eq!(
+        shakedown_checkers::edn::parse_history(&edn).unwrap(),
+        r.history
+    );
+    let jsonl = shakedown_checkers::jsonl::write_history(&r.history);
+    assert_eq!(
+        shakedown_checkers::jsonl::parse_history(&jsonl).unwrap(),
+        r.history
+    );
+}

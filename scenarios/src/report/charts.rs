@@ -2,7 +2,7 @@
 //! model gauges from [`Metrics`]. Drawn here, in Rust, so they need no
 //! script, and downsampled so a large history stays small.
 
-use super::axis::{format_ns, Axis, AxisKind};
+use super::axis::{format_ns, nice_step, tick_label, tick_label_ns, Axis, AxisKind};
 use super::escape::html;
 use super::faults::Faults;
 use super::metrics::{Metrics, Point, Series, SeriesKind};
@@ -42,20 +42,33 @@ fn color(i: usize) -> &'static str {
 /// How a y value maps to pixels.
 #[derive(Clone, Copy)]
 enum YScale {
-    Linear { max: f64 },
-    Log { lo_exp: i32, hi_exp: i32 },
+    /// From 0 to `max`, ticks every `step` (a round number; at least 1 for
+    /// integer series).
+    Linear {
+        max: f64,
+        step: f64,
+    },
+    Log {
+        lo_exp: i32,
+        hi_exp: i32,
+    },
 }
 
 impl YScale {
-    fn linear(max: f64) -> Self {
+    fn linear(max: f64, integer: bool) -> Self {
         // An all-zero series still gets a readable 0..1 axis.
         let max = if max > 0.0 && max.is_finite() {
             max
         } else {
             1.0
         };
+        let mut step = nice_step(max / 4.0);
+        if integer {
+            step = step.max(1.0).round();
+        }
         YScale::Linear {
-            max: nice_ceiling(max),
+            max: (max / step).ceil() * step,
+            step,
         }
     }
 
@@ -68,7 +81,7 @@ impl YScale {
     fn y(&self, v: f64) -> f64 {
         let h = HEIGHT - TOP - BOTTOM;
         let frac = match *self {
-            YScale::Linear { max } => v / max,
+            YScale::Linear { max, .. } => v / max,
             YScale::Log { lo_exp, hi_exp } => {
                 (v.max(1.0).log10() - f64::from(lo_exp)) / f64::from(hi_exp - lo_exp)
             }
@@ -76,23 +89,45 @@ impl YScale {
         TOP + h * (1.0 - frac.clamp(0.0, 1.0))
     }
 
-    fn ticks(&self) -> Vec<f64> {
+    /// Tick values and their labels.
+    fn ticks(&self, unit: ValueUnit) -> Vec<(f64, String)> {
         match *self {
-            YScale::Linear { max } => (0..=4).map(|i| max * f64::from(i) / 4.0).collect(),
-            YScale::Log { lo_exp, hi_exp } => (lo_exp..=hi_exp).map(|e| 10f64.powi(e)).collect(),
+            YScale::Linear { max, step } => {
+                let n = (max / step).round() as i64;
+                (0..=n)
+                    .map(|i| {
+                        let v = step * i as f64;
+                        let label = match unit {
+                            ValueUnit::Nanos => tick_label_ns(v, step),
+                            ValueUnit::Plain => fmt_value_step(v, step),
+                        };
+                        (v, label)
+                    })
+                    .collect()
+            }
+            YScale::Log { lo_exp, hi_exp } => (lo_exp..=hi_exp)
+                .map(|e| {
+                    let v = 10f64.powi(e);
+                    let label = match unit {
+                        ValueUnit::Nanos => tick_label_ns(v, v),
+                        ValueUnit::Plain => tick_label(v, v),
+                    };
+                    (v, label)
+                })
+                .collect(),
         }
     }
 }
 
-/// The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `v`.
-fn nice_ceiling(v: f64) -> f64 {
-    let mag = 10f64.powf(v.log10().floor());
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if m * mag >= v {
-            return m * mag;
-        }
+/// A plain tick label, with `k`/`M` for large values.
+fn fmt_value_step(v: f64, step: f64) -> String {
+    if step >= 1e6 {
+        format!("{}M", tick_label(v / 1e6, step / 1e6))
+    } else if step >= 1e4 {
+        format!("{}k", tick_label(v / 1e3, step / 1e3))
+    } else {
+        tick_label(v, step)
     }
-    10.0 * mag
 }
 
 /// A chart's x range and units.
@@ -113,6 +148,27 @@ impl XScale {
             AxisKind::Nanos => format_ns(at),
             AxisKind::Events => at.to_string(),
         }
+    }
+
+    /// Round tick positions (about eight) and their labels.
+    fn ticks(&self) -> Vec<(i64, String)> {
+        let step = nice_step(self.end.max(1) as f64 / 10.0);
+        let step = if self.kind == AxisKind::Events {
+            step.max(1.0)
+        } else {
+            step
+        };
+        let n = (self.end as f64 / step).floor() as i64;
+        (0..=n)
+            .map(|i| {
+                let v = step * i as f64;
+                let label = match self.kind {
+                    AxisKind::Nanos => tick_label_ns(v, step),
+                    AxisKind::Events => tick_label(v, step),
+                };
+                (v.round() as i64, label)
+            })
+            .collect()
     }
 }
 
@@ -188,33 +244,32 @@ fn open_chart(out: &mut String, frame: Frame<'_>, faults: Option<&Faults>) {
         out,
         r#"<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>"#
     );
-    for i in 0..=8 {
-        let at = x.end * i / 8;
+    for (i, (at, label)) in x.ticks().into_iter().enumerate() {
         let px = x.x(at);
         let anchor = if i == 0 {
             "start"
-        } else if i == 8 {
+        } else if px > x.width - RIGHT - 20.0 {
             "end"
         } else {
             "middle"
         };
         let _ = write!(
             out,
-            r#"<line class="tick" x1="{px:.1}" y1="{bottom}" x2="{px:.1}" y2="{:.1}"/><text x="{px:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
+            r#"<line class="tick" x1="{px:.1}" y1="{bottom}" x2="{px:.1}" y2="{:.1}"/><text class="xtick" x="{px:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
             bottom + 4.0,
             bottom + 16.0,
-            html(&x.label(at)),
+            html(&label),
         );
     }
-    for v in y.ticks() {
+    for (v, label) in y.ticks(y_unit) {
         let py = y.y(v);
         let _ = write!(
             out,
-            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{}" y2="{py:.1}"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{}" y2="{py:.1}"/><text class="ytick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
             x.width - RIGHT,
             LEFT - 4.0,
             py + 4.0,
-            html(&fmt_value(v, y_unit)),
+            html(&label),
         );
     }
     let _ = write!(
@@ -243,6 +298,12 @@ fn close_chart(out: &mut String, legend: &[(String, &str, &str)], note: Option<&
 }
 
 fn polyline(out: &mut String, points: &[(f64, f64)], colour: &str, dash: &str) {
+    polyline_width(out, points, colour, dash, 1.6);
+}
+
+/// A line of `width` pixels. Lines of one chart are drawn widest first, so
+/// where two coincide both colours still show, one inside the other.
+fn polyline_width(out: &mut String, points: &[(f64, f64)], colour: &str, dash: &str, width: f64) {
     if points.is_empty() {
         return;
     }
@@ -250,7 +311,7 @@ fn polyline(out: &mut String, points: &[(f64, f64)], colour: &str, dash: &str) {
     out.push_str(colour);
     let _ = write!(
         out,
-        r#"" stroke-width="1.6" stroke-dasharray="{dash}" points=""#
+        r#"" stroke-width="{width:.1}" stroke-dasharray="{dash}" points=""#
     );
     for (x, y) in points {
         let _ = write!(out, "{x:.1},{y:.1} ");
@@ -430,7 +491,7 @@ pub fn throughput(ops: &[Op], axis: &Axis, faults: &Faults) -> String {
         kind: axis.kind,
         width: WIDTH,
     };
-    let y = YScale::linear(max);
+    let y = YScale::linear(max, false);
     let mut out = String::new();
     open_chart(
         &mut out,
@@ -573,14 +634,35 @@ pub fn metrics(metrics: &Metrics, kind: SeriesKind, axis: &Axis, faults: &Faults
         SeriesKind::Gauge => "gauge",
     };
     out.push_str(r#"<div class="chart-grid">"#);
+    let mut always_zero: Vec<&str> = Vec::new();
     for (ni, name) in names.iter().enumerate() {
         let group: Vec<&&Series> = series.iter().filter(|s| s.name == *name).collect();
-        let max = group
+        // A series that is zero throughout says nothing a line could show:
+        // it is named under the charts instead of drawn.
+        let drawn: Vec<&&Series> = group
+            .iter()
+            .copied()
+            .filter(|s| {
+                s.points
+                    .iter()
+                    .any(|p| p.value.is_finite() && p.value != 0.0)
+            })
+            .collect();
+        if drawn.is_empty() {
+            always_zero.push(name);
+            continue;
+        }
+        let max = drawn
             .iter()
             .flat_map(|s| s.points.iter())
             .map(|p| p.value)
+            .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
-        let y = YScale::linear(max);
+        let integer = drawn
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .all(|p| !p.value.is_finite() || p.value.fract() == 0.0);
+        let y = YScale::linear(max, integer);
         open_chart(
             &mut out,
             Frame {
@@ -593,8 +675,22 @@ pub fn metrics(metrics: &Metrics, kind: SeriesKind, axis: &Axis, faults: &Faults
             },
             shade,
         );
+        // Series with identical points are one line with a joint label.
+        let mut lines: Vec<(Vec<&str>, &Series)> = Vec::new();
+        for s in &drawn {
+            match lines.iter_mut().find(|(_, other)| other.points == s.points) {
+                Some((labels, _)) => labels.push(&s.label),
+                None => lines.push((vec![&s.label], s)),
+            }
+        }
+        let zero_labels: Vec<&str> = group
+            .iter()
+            .filter(|s| !drawn.iter().any(|d| std::ptr::eq::<Series>(**d, ***s)))
+            .map(|s| s.label.as_str())
+            .collect();
+        let count = lines.len();
         let mut legend = Vec::new();
-        for s in group {
+        for (k, (line_labels, s)) in lines.iter().enumerate() {
             let li = labels.iter().position(|l| *l == s.label).unwrap_or(0);
             // NaN or infinite samples cannot be drawn; leave gaps' ends joined.
             let finite: Vec<Point> = s
@@ -616,12 +712,22 @@ pub fn metrics(metrics: &Metrics, kind: SeriesKind, axis: &Axis, faults: &Faults
                 line.push((px, py));
             }
             let dash = DASHES[(li / PALETTE.len()) % DASHES.len()];
-            polyline(&mut out, &line, color(li), dash);
-            legend.push((s.label.clone(), color(li), dash));
+            let width = 1.6 + 1.4 * (count - 1 - k) as f64;
+            polyline_width(&mut out, &line, color(li), dash, width);
+            legend.push((line_labels.join(" = "), color(li), dash));
         }
-        close_chart(&mut out, &legend, None);
+        let note = (!zero_labels.is_empty())
+            .then(|| format!("{}: 0 throughout (not drawn)", zero_labels.join(", ")));
+        close_chart(&mut out, &legend, note.as_deref());
     }
     out.push_str("</div>");
+    if !always_zero.is_empty() {
+        let _ = write!(
+            out,
+            r#"<p class="muted zero-series">0 throughout on every node, not drawn: {}.</p>"#,
+            html(&always_zero.join(", "))
+        );
+    }
     if kind == SeriesKind::Counter {
         out.push_str(r#"<table class="totals"><thead><tr><th>node</th>"#);
         for name in &names {
@@ -671,9 +777,38 @@ mod tests {
     }
 
     #[test]
-    fn nice_ceilings() {
-        assert_eq!(nice_ceiling(7.0), 10.0);
-        assert_eq!(nice_ceiling(180.0), 200.0);
-        assert_eq!(nice_ceiling(0.3), 0.5);
+    fn linear_scales_tick_at_round_values_and_integers_for_integer_series() {
+        let labels = |y: YScale| -> Vec<String> {
+            y.ticks(ValueUnit::Plain)
+                .into_iter()
+                .map(|(_, l)| l)
+                .collect()
+        };
+        assert_eq!(labels(YScale::linear(3.0, true)), vec!["0", "1", "2", "3"]);
+        assert_eq!(
+            labels(YScale::linear(470.0, true)),
+            vec!["0", "200", "400", "600"]
+        );
+        assert_eq!(labels(YScale::linear(1.0, false)), vec!["0", "0.5", "1"]);
+        let ns: Vec<String> = YScale::linear(1.7e9, false)
+            .ticks(ValueUnit::Nanos)
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect();
+        assert_eq!(ns, vec!["0 s", "0.5 s", "1 s", "1.5 s", "2 s"]);
+    }
+
+    #[test]
+    fn time_ticks_are_round() {
+        let x = XScale {
+            end: 4_015_000_000,
+            kind: AxisKind::Nanos,
+            width: WIDTH,
+        };
+        let labels: Vec<String> = x.ticks().into_iter().map(|(_, l)| l).collect();
+        assert_eq!(
+            labels,
+            vec!["0 s", "0.5 s", "1 s", "1.5 s", "2 s", "2.5 s", "3 s", "3.5 s", "4 s"]
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! closed); anything else is drawn as a labelled instant.
 
 use super::axis::Axis;
+use super::describe::describe_action_json;
 use shakedown_checkers::{History, Value};
 
 /// A span during which a fault was active.
@@ -25,6 +26,11 @@ pub struct FaultWindow {
     pub end: i64,
     /// True if no event closed it.
     pub open_ended: bool,
+    /// The nodes it affected most (an isolated node, a crashed one), by
+    /// index; empty when the history does not say.
+    pub nodes: Vec<usize>,
+    /// What those nodes were meanwhile: `isolated`, `crashed`, …
+    pub state: String,
 }
 
 /// A nemesis event that neither opens nor closes a window.
@@ -32,10 +38,12 @@ pub struct FaultWindow {
 pub struct FaultMark {
     /// The event's `:f`.
     pub name: String,
-    /// Its value, as EDN.
+    /// Its value, as EDN, or in words when Shakedown's simulator wrote it.
     pub detail: String,
     /// Axis position.
     pub at: i64,
+    /// The nodes it acted on, by index (empty when unknown).
+    pub nodes: Vec<usize>,
 }
 
 /// The nemesis activity of a history, ready to draw.
@@ -179,6 +187,29 @@ fn nodes_of(value: &Value) -> Option<String> {
     }
 }
 
+/// The `:nodes` of a map value as indices, and its `:detail` text.
+fn nodes_and_detail(value: &Value) -> (Vec<usize>, Option<&str>) {
+    let Value::Map(entries) = value else {
+        return (Vec::new(), None);
+    };
+    let mut nodes = Vec::new();
+    let mut detail = None;
+    for (k, v) in entries {
+        match (k, v) {
+            (Value::Keyword(k), Value::Vector(items)) if k == "nodes" => {
+                nodes = items
+                    .iter()
+                    .filter_map(Value::as_int)
+                    .filter_map(|i| usize::try_from(i).ok())
+                    .collect();
+            }
+            (Value::Keyword(k), Value::Str(text)) if k == "detail" => detail = Some(text.as_str()),
+            _ => {}
+        }
+    }
+    (nodes, detail)
+}
+
 /// What a nemesis value says, for people: EDN, except that a map's keyword
 /// keys and string values are written bare (`nodes [0 1], detail heal`).
 fn detail_of(value: &Value) -> String {
@@ -198,8 +229,16 @@ fn detail_of(value: &Value) -> String {
 }
 
 impl Faults {
-    /// Pairs the nemesis events of `history` on `axis`.
+    /// Pairs the nemesis events of `history` on `axis`, cluster size unknown.
+    #[cfg(test)]
     pub fn of(history: &History, axis: &Axis) -> Self {
+        Self::of_cluster(history, axis, None)
+    }
+
+    /// Pairs the nemesis events of `history` on `axis`, for a cluster of
+    /// `node_count` nodes if known (it helps to say who a partition cut
+    /// off). Shakedown's own nemesis events are put into words.
+    pub fn of_cluster(history: &History, axis: &Axis, node_count: Option<usize>) -> Self {
         let mut faults = Faults::default();
         // Indices into `faults.windows` of windows still open.
         let mut open: Vec<usize> = Vec::new();
@@ -223,6 +262,12 @@ impl Faults {
                 // says start, flip, stop or apply; one event per step.
                 let name = e.f.to_ascii_lowercase().replace('_', "-");
                 let nodes = nodes_of(&e.value);
+                let (indices, action) = nodes_and_detail(&e.value);
+                let described = action.and_then(|a| describe_action_json(a, node_count));
+                let (detail, affected, state) = match described {
+                    Some(d) => (d.label, d.nodes, d.state),
+                    None => (detail, indices, name.clone()),
+                };
                 match phase {
                     "start" | "begin" => {
                         open.push(faults.windows.len());
@@ -234,6 +279,8 @@ impl Faults {
                             start: at,
                             end: at,
                             open_ended: true,
+                            nodes: affected,
+                            state,
                         });
                         continue;
                     }
@@ -269,7 +316,12 @@ impl Faults {
                     "apply" => e.f.clone(),
                     _ => format!("{} ({phase})", e.f),
                 };
-                faults.marks.push(FaultMark { name, detail, at });
+                faults.marks.push(FaultMark {
+                    name,
+                    detail,
+                    at,
+                    nodes: affected,
+                });
                 continue;
             }
             let phase = explicit_phase(e.extra_field("phase"), &e.value);
@@ -316,11 +368,13 @@ impl Faults {
                         ids.push(event_id);
                         window_nodes.push(None);
                         faults.windows.push(FaultWindow {
+                            state: name.clone(),
                             name,
                             detail,
                             start: at,
                             end: at,
                             open_ended: true,
+                            nodes: Vec::new(),
                         });
                     }
                 }
@@ -351,6 +405,7 @@ impl Faults {
                             name: e.f.clone(),
                             detail,
                             at,
+                            nodes: Vec::new(),
                         });
                     }
                 }
@@ -371,6 +426,7 @@ impl Faults {
                             name: e.f.clone(),
                             detail,
                             at,
+                            nodes: Vec::new(),
                         });
                     }
                 }
@@ -379,6 +435,7 @@ impl Faults {
                         name: e.f.clone(),
                         detail,
                         at,
+                        nodes: Vec::new(),
                     });
                 }
             }
@@ -518,6 +575,39 @@ mod tests {
         );
         assert_eq!(f.marks.len(), 1);
         assert_eq!(f.marks[0].name, "clock-bump");
+    }
+
+    #[test]
+    fn simulator_actions_read_as_words_with_the_nodes_they_hit() {
+        let step = |t: i64, phase: &str, detail: &str| {
+            let value = Value::Map(vec![
+                (
+                    Value::keyword("nodes"),
+                    Value::Vector(vec![Value::Int(0), Value::Int(1), Value::Int(2)]),
+                ),
+                (Value::keyword("detail"), Value::Str(detail.into())),
+            ]);
+            let mut e = nem("isolate", value, t);
+            e.extra
+                .push((Value::keyword("phase"), Value::keyword(phase)));
+            e
+        };
+        let cut = r#"{"action":"partition","cut":{"links":[[0,1],[1,0],[1,2],[2,1]]}}"#;
+        let h = History::new(vec![
+            client(0),
+            step(10, "start", cut),
+            step(20, "stop", r#"{"action":"heal"}"#),
+            client(30),
+        ]);
+        let f = Faults::of_cluster(&h, &Axis::of(&h), Some(3));
+        assert_eq!(f.windows.len(), 1);
+        let w = &f.windows[0];
+        assert_eq!(w.detail, "n1 isolated from n0, n2");
+        assert_eq!(
+            (w.nodes.as_slice(), w.state.as_str()),
+            (&[1][..], "isolated")
+        );
+        assert_eq!((w.start, w.end), (10, 20));
     }
 
     #[test]

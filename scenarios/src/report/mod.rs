@@ -13,12 +13,16 @@
 
 mod axis;
 mod charts;
+mod context;
+mod describe;
 pub mod escape;
 mod faults;
 pub mod metrics;
 mod page;
+mod states;
 mod timeline;
 
+pub use context::RunContext;
 pub use metrics::{Metrics, Point, Series, SeriesKind};
 
 use serde::{Deserialize, Serialize};
@@ -42,6 +46,9 @@ pub struct ReportInput<'a> {
     pub replay_command: Option<String>,
     /// Message counts and model gauges over time, if the run recorded any.
     pub metrics: Option<&'a Metrics>,
+    /// How the run was made: scenario description and settings, engine,
+    /// command (empty for a history from elsewhere).
+    pub context: RunContext,
 }
 
 impl<'a> ReportInput<'a> {
@@ -61,6 +68,7 @@ impl<'a> ReportInput<'a> {
             seed: None,
             replay_command: None,
             metrics: None,
+            context: RunContext::default(),
         }
     }
 
@@ -79,6 +87,12 @@ impl<'a> ReportInput<'a> {
     /// Sets the metrics.
     pub fn with_metrics(mut self, metrics: &'a Metrics) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Sets how the run was made.
+    pub fn with_context(mut self, context: RunContext) -> Self {
+        self.context = context;
         self
     }
 }

@@ -3,14 +3,16 @@
 
 use super::axis::{Axis, AxisKind};
 use super::charts;
+use super::describe::node_list;
 use super::escape::{html, json_for_script};
 use super::faults::Faults;
 use super::metrics::SeriesKind;
-use super::timeline::{clip, TimelineData};
+use super::states::prefix_states;
+use super::timeline::{clip, serving_node, TimelineData};
 use super::{OpCounts, ReportError, ReportInput};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use shakedown_checkers::{Op, OpSummary, Outcome};
+use shakedown_checkers::{History, Op, OpSummary, Outcome};
 use std::fmt::Write as _;
 
 const CSS: &str = include_str!("report.css");
@@ -18,7 +20,7 @@ const EARLY_JS: &str = include_str!("early.js");
 const MAIN_JS: &str = include_str!("report.js");
 
 /// Rows of the prefix table shown at once; the rest sit behind a toggle.
-const PREFIX_ROWS_SHOWN: usize = 20;
+const PREFIX_ROWS_SHOWN: usize = 10;
 /// Model states listed at most.
 const STATES_SHOWN_MAX: usize = 50;
 /// Rows of the prefix table at most (the timeline marks all of them).
@@ -35,14 +37,14 @@ fn csp_hash(script: &str) -> String {
 pub(super) fn render(input: &ReportInput<'_>) -> Result<String, ReportError> {
     let history = input.history;
     let axis = Axis::of(history);
-    let faults = Faults::of(history, &axis);
+    let faults = Faults::of_cluster(history, &axis, input.context.nodes);
     let (ops, pairing_error) = match history.client_ops() {
         Ok(ops) => (ops, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let counts = OpCounts::of(&ops);
     let cx = input.verdict.counterexample.as_ref();
-    let timeline = TimelineData::new(&ops, &axis, &faults, cx);
+    let timeline = TimelineData::new(history, &ops, &axis, &faults, cx, input.context.nodes);
     let timeline_json = json_for_script(&timeline)?;
 
     let mut out = String::with_capacity(timeline_json.len() + 64 * 1024);
@@ -64,7 +66,7 @@ pub(super) fn render(input: &ReportInput<'_>) -> Result<String, ReportError> {
         verdict = input.verdict.outcome.name(),
     );
 
-    header(&mut out, input, &counts, history.len(), axis.kind);
+    header(&mut out, input, &counts, history.len(), &axis);
     if let Some(e) = &pairing_error {
         let _ = write!(
             out,
@@ -72,8 +74,13 @@ pub(super) fn render(input: &ReportInput<'_>) -> Result<String, ReportError> {
             html(e)
         );
     }
-    verdict_section(&mut out, input, &ops, &axis);
-    timeline_section(&mut out, &timeline_json, cx.is_some());
+    verdict_section(&mut out, input, &ops, &axis, &faults, &timeline.cx_related);
+    timeline_section(
+        &mut out,
+        &timeline_json,
+        cx.is_some(),
+        !timeline.nodes.is_empty(),
+    );
     faults_section(&mut out, &faults, &axis);
     charts_section(&mut out, input, &ops, &axis, &faults);
     let _ = write!(
@@ -92,7 +99,7 @@ fn header(
     input: &ReportInput<'_>,
     counts: &OpCounts,
     events: usize,
-    axis: AxisKind,
+    axis: &Axis,
 ) {
     let outcome = input.verdict.outcome;
     let badge = match outcome {
@@ -100,14 +107,23 @@ fn header(
         Outcome::Invalid => "✗ invalid",
         Outcome::Unknown => "? unknown",
     };
+    let ctx = &input.context;
     let _ = write!(
         out,
-        r#"<header><div><h1>{}</h1><span class="badge {}" id="verdict" data-verdict="{}">{}</span></div><dl class="facts">"#,
+        r#"<header><div><h1>{}</h1><span class="badge {}" id="verdict" data-verdict="{}">{}</span></div>"#,
         html(&input.title),
         outcome.name(),
         outcome.name(),
         badge
     );
+    if let Some(d) = &ctx.description {
+        let _ = write!(
+            out,
+            r#"<p class="description" id="description">{}</p>"#,
+            html(d)
+        );
+    }
+    out.push_str(r#"<dl class="facts">"#);
     let mut fact = |name: &str, value: &str, id: &str| {
         let _ = write!(
             out,
@@ -117,11 +133,33 @@ fn header(
             html(value)
         );
     };
-    fact("model", &input.model, "model");
     match input.seed {
         Some(seed) => fact("seed", &format!("{seed:#x} ({seed})"), "seed"),
         None => fact("seed", "none (history from elsewhere)", "seed"),
     }
+    if let Some(engine) = &ctx.engine {
+        fact("engine", engine, "engine");
+    }
+    if let Some(n) = ctx.nodes {
+        let names: Vec<usize> = (0..n).collect();
+        fact("nodes", &format!("{n} ({})", node_list(&names)), "nodes");
+    }
+    if !ctx.settings.is_empty() {
+        let text: Vec<String> = ctx
+            .settings
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        fact("settings", &text.join(", "), "settings");
+    }
+    fact(
+        "model",
+        &match &ctx.initial {
+            Some(i) => format!("{} (initial {i})", input.model),
+            None => input.model.clone(),
+        },
+        "model",
+    );
     fact(
         "ops",
         &format!(
@@ -131,20 +169,28 @@ fn header(
         "op-counts",
     );
     fact("events", &events.to_string(), "events");
-    fact(
-        "time",
-        match axis {
-            AxisKind::Nanos => "simulated/recorded :time",
-            AxisKind::Events => "event order (history has no :time)",
-        },
-        "time-axis",
-    );
+    fact("time", axis.describe(), "time-axis");
     out.push_str("</dl>");
+    if let Some(cmd) = &ctx.command {
+        let _ = write!(
+            out,
+            r#"<div class="replay">made by: <code id="made-by">{}</code></div>"#,
+            html(cmd)
+        );
+    }
     if let Some(cmd) = &input.replay_command {
         let _ = write!(
             out,
             r#"<div class="replay">replay: <code id="replay-command">{}</code></div>"#,
             html(cmd)
+        );
+    }
+    if let Some((name, text)) = &ctx.scenario_file {
+        let _ = write!(
+            out,
+            r#"<details class="scenario-file"><summary>Scenario file <code>{}</code></summary><pre id="scenario-text">{}</pre></details>"#,
+            html(name),
+            html(&clip_lines(text, SCENARIO_LINES_MAX))
         );
     }
     out.push_str("</header>\n<nav>");
@@ -159,6 +205,21 @@ fn header(
     out.push('\n');
 }
 
+/// Lines of a scenario file shown at most.
+const SCENARIO_LINES_MAX: usize = 400;
+
+fn clip_lines(text: &str, max: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= max {
+        return text.to_owned();
+    }
+    format!(
+        "{}\n… ({} lines in all)",
+        lines[..max].join("\n"),
+        lines.len()
+    )
+}
+
 fn op_times(ops: &[Op], axis: &Axis, summary: &OpSummary) -> String {
     let Some(op) = ops.iter().find(|o| o.invoke_index == summary.invoke_index) else {
         return String::new();
@@ -170,7 +231,7 @@ fn op_times(ops: &[Op], axis: &Axis, summary: &OpSummary) -> String {
     }
 }
 
-fn op_text(op: &OpSummary) -> String {
+fn op_text(op: &OpSummary, node: Option<&str>) -> String {
     let key = op
         .key
         .as_ref()
@@ -181,16 +242,32 @@ fn op_text(op: &OpSummary) -> String {
     } else {
         format!(" → {}", op.completion)
     };
+    let served = node.map(|n| format!(", served by {n}")).unwrap_or_default();
     format!(
-        "process {}: {}{} {}{}",
-        op.process, op.f, key, op.invoke_value, result
+        "process {}: {}{} {}{}{}",
+        op.process, op.f, key, op.invoke_value, result, served
     )
 }
 
-fn prefix_row(out: &mut String, position: usize, op: &OpSummary) {
+/// The serving node of the op with this invoke index, if recorded.
+fn node_of(history: &History, ops: &[Op], invoke_index: usize) -> Option<String> {
+    ops.iter()
+        .find(|o| o.invoke_index == invoke_index)
+        .and_then(|o| serving_node(history, o))
+}
+
+/// One row of the prefix table; `node` and `state` are columns shown only
+/// when some op has them (`None` leaves the cell out).
+fn prefix_row(
+    out: &mut String,
+    position: usize,
+    op: &OpSummary,
+    node: Option<Option<String>>,
+    state: Option<&str>,
+) {
     let _ = write!(
         out,
-        r#"<tr><td>{}</td><td>{}</td><td>{}</td><td class="v">{}</td><td class="v">{}</td><td class="v">{}</td><td>{}</td></tr>"#,
+        r#"<tr><td>{}</td><td>{}</td><td>{}</td><td class="v">{}</td><td class="v">{}</td><td class="v">{}</td><td>{}</td>"#,
         position + 1,
         html(&op.process),
         html(&op.f),
@@ -199,9 +276,27 @@ fn prefix_row(out: &mut String, position: usize, op: &OpSummary) {
         html(&clip(op.value.clone())),
         html(&op.completion)
     );
+    if let Some(node) = node {
+        let _ = write!(out, "<td>{}</td>", html(node.as_deref().unwrap_or("–")));
+    }
+    if let Some(state) = state {
+        let _ = write!(
+            out,
+            r#"<td class="v state">{}</td>"#,
+            html(&clip(state.to_owned()))
+        );
+    }
+    out.push_str("</tr>");
 }
 
-fn verdict_section(out: &mut String, input: &ReportInput<'_>, ops: &[Op], axis: &Axis) {
+fn verdict_section(
+    out: &mut String,
+    input: &ReportInput<'_>,
+    ops: &[Op],
+    axis: &Axis,
+    faults: &Faults,
+    related: &[(usize, String)],
+) {
     let verdict = input.verdict;
     match verdict.outcome {
         Outcome::Valid => {}
@@ -232,29 +327,93 @@ fn verdict_section(out: &mut String, input: &ReportInput<'_>, ops: &[Op], axis: 
                     html(key)
                 );
             }
+            let history = input.history;
+            let with_nodes = ops.iter().any(|o| serving_node(history, o).is_some());
             if let Some(op) = &cx.op {
+                let node = node_of(history, ops, op.invoke_index);
                 let _ = write!(
                     out,
                     r#"<p>The operation that cannot be linearized: <code class="op" id="cx-op">{}</code> <span class="muted">({}; op #{}, events {}–{})</span> <button type="button" class="show-cx">Show on timeline</button></p>"#,
-                    html(&clip(op_text(op))),
+                    html(&clip(op_text(op, node.as_deref()))),
                     html(&op_times(ops, axis, op)),
                     op.id,
                     op.invoke_index,
                     op.complete_index
                         .map_or("none".to_owned(), |c| c.to_string())
                 );
+                if let Some(n) = &node {
+                    if let Some(why) = node_faults_during(n, faults, ops, op, axis) {
+                        let _ = write!(
+                            out,
+                            r#"<p id="cx-node-fault">While it ran, <strong>{}</strong>: {}.</p>"#,
+                            html(n),
+                            html(&why)
+                        );
+                    }
+                }
             }
+            if !related.is_empty() {
+                out.push_str(r#"<p>What explains it:</p><ul class="related" id="cx-related">"#);
+                for (i, why) in related {
+                    let o = &ops[*i];
+                    let node = serving_node(history, o)
+                        .map(|n| format!(", served by {n}"))
+                        .unwrap_or_default();
+                    let when = op_times(ops, axis, &OpSummary::from(o));
+                    let _ = write!(
+                        out,
+                        "<li>{}{} <span class=\"muted\">({})</span></li>",
+                        html(&clip(why.clone())),
+                        html(&node),
+                        html(&when)
+                    );
+                }
+                out.push_str("</ul>");
+            }
+            let states = prefix_states(&input.model, input.context.initial.as_deref(), ops, cx);
             let _ = write!(
                 out,
-                "<p>The longest linearizable prefix has <strong>{}</strong> ops; in linearization order{}:</p>",
+                "<p>The longest linearizable prefix has <strong>{}</strong> ops; in linearization order{}{}:</p>",
                 cx.prefix.len(),
-                if cx.prefix.len() > PREFIX_ROWS_SHOWN { format!(", the last {PREFIX_ROWS_SHOWN}") } else { String::new() }
+                if cx.prefix.len() > PREFIX_ROWS_SHOWN { format!(", the last {PREFIX_ROWS_SHOWN}") } else { String::new() },
+                if states.is_some() { ", with the model's state after each" } else { "" }
             );
-            let head = "<table class=\"prefix\"><thead><tr><th>#</th><th>process</th><th>f</th><th>key</th><th>invoked</th><th>result</th><th>type</th></tr></thead><tbody>";
-            out.push_str(head);
+            let head = format!(
+                "<table class=\"prefix\"><thead><tr><th>#</th><th>process</th><th>f</th><th>key</th><th>invoked</th><th>result</th><th>type</th>{}{}</tr></thead><tbody>",
+                if with_nodes { "<th>node</th>" } else { "" },
+                if states.is_some() { "<th>state after</th>" } else { "" },
+            );
+            let row = |out: &mut String, i: usize, op: &OpSummary| {
+                let node = with_nodes.then(|| node_of(history, ops, op.invoke_index));
+                let state = states.as_ref().and_then(|s| s.get(i)).map(String::as_str);
+                prefix_row(out, i, op, node, state);
+            };
+            out.push_str(&head);
             let shown_from = cx.prefix.len().saturating_sub(PREFIX_ROWS_SHOWN);
             for (i, op) in cx.prefix.iter().enumerate().skip(shown_from) {
-                prefix_row(out, i, op);
+                row(out, i, op);
+            }
+            if let Some(op) = &cx.op {
+                // The op itself, last: no state allows it.
+                let node = with_nodes.then(|| node_of(history, ops, op.invoke_index));
+                out.push_str(r#"<tr class="cx-row"><td>✗</td>"#);
+                let _ = write!(
+                    out,
+                    r#"<td>{}</td><td>{}</td><td class="v">{}</td><td class="v">{}</td><td class="v">{}</td><td>{}</td>"#,
+                    html(&op.process),
+                    html(&op.f),
+                    html(&clip(op.key.clone().unwrap_or_default())),
+                    html(&clip(op.invoke_value.clone())),
+                    html(&clip(op.value.clone())),
+                    html(&op.completion)
+                );
+                if let Some(node) = node {
+                    let _ = write!(out, "<td>{}</td>", html(node.as_deref().unwrap_or("–")));
+                }
+                if states.is_some() {
+                    out.push_str(r#"<td class="state">no state allows it</td>"#);
+                }
+                out.push_str("</tr>");
             }
             out.push_str("</tbody></table>");
             if shown_from > 0 {
@@ -269,13 +428,13 @@ fn verdict_section(out: &mut String, input: &ReportInput<'_>, ops: &[Op], axis: 
                     }
                 );
                 for (i, op) in cx.prefix.iter().enumerate().skip(all_from) {
-                    prefix_row(out, i, op);
+                    row(out, i, op);
                 }
                 out.push_str("</tbody></table></details>");
             }
             if !cx.states.is_empty() {
                 out.push_str(
-                    "<p>Model states reachable after the prefix:</p><ul class=\"states\">",
+                    "<p>Model states reachable after the prefix (the op above fits none of them):</p><ul class=\"states\">",
                 );
                 for s in cx.states.iter().take(STATES_SHOWN_MAX) {
                     let _ = write!(out, "<li><code>{}</code></li>", html(&clip(s.clone())));
@@ -294,13 +453,50 @@ fn verdict_section(out: &mut String, input: &ReportInput<'_>, ops: &[Op], axis: 
     }
 }
 
-fn timeline_section(out: &mut String, timeline_json: &str, has_cx: bool) {
+/// What faults hit node `name` while `op` ran: "isolated (n2 isolated
+/// from n0, n1, 1.000 s to 1.500 s)".
+fn node_faults_during(
+    name: &str,
+    faults: &Faults,
+    ops: &[Op],
+    op: &OpSummary,
+    axis: &Axis,
+) -> Option<String> {
+    let index: usize = name.strip_prefix('n')?.parse().ok()?;
+    let o = ops.iter().find(|o| o.invoke_index == op.invoke_index)?;
+    let start = axis.pos.get(o.invoke_index).copied()?;
+    let end = o
+        .complete_index
+        .and_then(|c| axis.pos.get(c).copied())
+        .unwrap_or(axis.end);
+    let hits: Vec<String> = faults
+        .windows
+        .iter()
+        .filter(|w| w.nodes.contains(&index) && w.start <= end && w.end >= start)
+        .map(|w| {
+            format!(
+                "{} ({}, {} to {})",
+                w.state,
+                w.detail,
+                axis.format(w.start),
+                if w.open_ended {
+                    "the end".to_owned()
+                } else {
+                    axis.format(w.end)
+                }
+            )
+        })
+        .collect();
+    (!hits.is_empty()).then(|| hits.join("; "))
+}
+
+fn timeline_section(out: &mut String, timeline_json: &str, has_cx: bool, has_nodes: bool) {
     out.push_str(
         r##"<section id="timeline"><h2>Timeline</h2>
 <div class="legend"><span><i class="swatch" style="background:#43a047"></i>ok</span><span><i class="swatch" style="background:repeating-linear-gradient(45deg,#8e0000 0 2px,#e53935 2px 5px),#e53935"></i>fail (cross-hatched)</span><span><i class="swatch" style="background:repeating-linear-gradient(-45deg,#616161 0 2px,#bdbdbd 2px 6px)"></i>info: outcome unknown (striped; to the end if it never completed)</span><span><i class="swatch" style="background:rgba(255,167,38,.35)"></i>fault window (labelled above the lanes)</span>"##,
     );
     if has_cx {
-        out.push_str(r#"<span><i class="swatch" style="border:3px solid #d50000;background:#fff"></i>the op that cannot be linearized</span><span><i class="swatch" style="border-top:3px solid #1b5e20;background:#fff"></i>in the longest linearizable prefix</span>"#);
+        out.push_str(r#"<span><i class="swatch" style="border:3px solid #d50000;background:#fff"></i>the op that cannot be linearized</span><span><i class="swatch" style="border:2px dashed #1a73e8;background:#fff"></i>ops that explain it</span><span><i class="swatch" style="border-top:3px solid #1b5e20;background:#fff"></i>in the longest linearizable prefix</span>"#);
     }
     out.push_str(
         r#"</div>
@@ -309,11 +505,17 @@ fn timeline_section(out: &mut String, timeline_json: &str, has_cx: bool) {
     if has_cx {
         out.push_str(r#"<button type="button" class="show-cx">Show counterexample</button><label hidden><input type="checkbox" id="only-cx-key"> only key <code id="cx-key-name"></code> (the counterexample's)</label>"#);
     }
-    out.push_str(
-        r#"<span class="muted">Drag across the timeline to zoom; double-click to reset; hover an op for its details. One lane per client process; a process retired after an info op hands its lane to the next (<code>p +n</code>).</span><span class="range" id="tl-range"></span></div>
+    let _ = write!(
+        out,
+        r#"<span class="muted">Drag across the timeline to zoom; double-click to reset; hover an op for its details. {}One lane per client: its process (p0), and the processes it continued as after an info op retired one (p0, p6, p12).</span><span class="range" id="tl-range"></span></div>
 <div class="tl-wrap"><canvas id="tl" height="60"></canvas><div id="tip" class="tip" hidden></div></div>
 <noscript><p class="warning">The timeline is drawn by the page's script; the tables and charts below need none.</p></noscript>
 <script type="application/json" id="timeline-data">"#,
+        if has_nodes {
+            "The rows n0, n1, … above the lanes show what faults did to each node. "
+        } else {
+            ""
+        }
     );
     out.push_str(timeline_json);
     out.push_str("</script></section>\n");
@@ -325,28 +527,37 @@ fn faults_section(out: &mut String, faults: &Faults, axis: &Axis) {
         out.push_str("<p class=\"muted\">No nemesis events in this history.</p></section>\n");
         return;
     }
-    out.push_str("<table><thead><tr><th>fault</th><th>from</th><th>to</th><th>detail</th></tr></thead><tbody>");
+    out.push_str("<table id=\"fault-table\"><thead><tr><th>fault</th><th>what happened</th><th>nodes affected</th><th>from</th><th>to</th></tr></thead><tbody>");
+    let nodes = |n: &[usize], state: &str| {
+        if n.is_empty() {
+            "–".to_owned()
+        } else {
+            format!("{} ({state})", node_list(n))
+        }
+    };
     for w in &faults.windows {
         let _ = write!(
             out,
-            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td class="v">{}</td></tr>"#,
+            r#"<tr><td>{}</td><td class="fault-label">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
             html(&w.name),
+            html(&clip(w.detail.clone())),
+            html(&nodes(&w.nodes, &w.state)),
             html(&axis.format(w.start)),
             if w.open_ended {
                 "never healed".to_owned()
             } else {
                 html(&axis.format(w.end))
             },
-            html(&clip(w.detail.clone()))
         );
     }
     for m in &faults.marks {
         let _ = write!(
             out,
-            r#"<tr><td>{}</td><td>{}</td><td>(instant)</td><td class="v">{}</td></tr>"#,
+            r#"<tr><td>{}</td><td class="fault-label">{}</td><td>{}</td><td>{}</td><td>(instant)</td></tr>"#,
             html(&m.name),
+            html(&clip(m.detail.clone())),
+            html(&nodes(&m.nodes, "acted on")),
             html(&axis.format(m.at)),
-            html(&clip(m.detail.clone()))
         );
     }
     out.push_str("</tbody></table></section>\n");
@@ -360,8 +571,12 @@ fn charts_section(
     faults: &Faults,
 ) {
     out.push_str(r#"<section id="charts"><h2>Latency and throughput</h2>"#);
-    out.push_str(&charts::latency(ops, axis, faults));
-    out.push_str(&charts::throughput(ops, axis, faults));
+    if axis.kind == AxisKind::Events {
+        out.push_str(r#"<p class="muted" id="no-latency">This history has no <code>:time</code>, so it says nothing about latency or throughput; the timeline shows the order of events.</p>"#);
+    } else {
+        out.push_str(&charts::latency(ops, axis, faults));
+        out.push_str(&charts::throughput(ops, axis, faults));
+    }
     out.push_str(r#"<h2 id="messages">Messages per node</h2>"#);
     let metrics = input.metrics.filter(|m| !m.is_empty());
     match metrics.map(|m| charts::metrics(m, SeriesKind::Counter, axis, faults)).filter(|s| !s.is_empty()) {

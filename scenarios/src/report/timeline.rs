@@ -8,7 +8,7 @@
 use super::axis::Axis;
 use super::faults::Faults;
 use serde::Serialize;
-use shakedown_checkers::{Completion, Counterexample, Op, Process, Value};
+use shakedown_checkers::{Completion, Counterexample, History, Op, Process, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Longest value text kept for hover; longer ones are cut with a note.
@@ -21,6 +21,10 @@ pub const KIND_FAIL: u8 = 1;
 /// See [`KIND_OK`].
 pub const KIND_INFO: u8 = 2;
 
+/// A fault window as the page's script reads it: `[name, detail, start,
+/// end, open_ended, nodes, state]`.
+pub type FaultSpan = (String, String, i64, i64, bool, Vec<usize>, String);
+
 /// The timeline as the page's script reads it (JSON, columnar).
 #[derive(Debug, Serialize)]
 pub struct TimelineData {
@@ -28,15 +32,18 @@ pub struct TimelineData {
     pub axis: &'static str,
     /// End of the axis.
     pub end: i64,
-    /// Lane labels: a process, or the first of the processes sharing the
-    /// lane and how many more (`12 +3`).
+    /// Lane labels: the processes that ran in the lane, in order (`p0`, or
+    /// `p0, p6, p12` when a process retired after an `info` op and its
+    /// client continued as a new one). Lanes are in order of process.
     pub lanes: Vec<String>,
+    /// Node rows above the lanes (`n0`, `n1`, …), when the history says
+    /// which nodes faults hit or served ops; else empty.
+    pub nodes: Vec<String>,
     /// Interned strings: `:f` names, keys and values.
     pub strs: Vec<String>,
     /// Per op: lane index.
     pub lane: Vec<u32>,
-    /// Per op: the process, index into `strs`; empty when every lane holds
-    /// one process (its label is the process).
+    /// Per op: the process, index into `strs`.
     pub proc: Vec<u32>,
     /// Per op: invocation position on the axis, as the difference from the
     /// previous op's (the first from 0): ops come in invocation order, so
@@ -54,14 +61,169 @@ pub struct TimelineData {
     pub inv: Vec<u32>,
     /// Per op: completed value, index into `strs`.
     pub val: Vec<u32>,
-    /// Fault windows: `[name, detail, start, end, open_ended]`.
-    pub faults: Vec<(String, String, i64, i64, bool)>,
-    /// Instant nemesis events: `[name, detail, at]`.
-    pub marks: Vec<(String, String, i64)>,
+    /// Per op: the node that answered (the completion's `:node`), index
+    /// into `strs`, or -1; empty when no op names one.
+    pub node: Vec<i64>,
+    /// Fault windows: `[name, detail, start, end, open_ended, nodes, state]`
+    /// (`nodes`: indices of the node rows it affected; `state`: what they
+    /// were meanwhile, such as `isolated`).
+    pub faults: Vec<FaultSpan>,
+    /// Instant nemesis events: `[name, detail, at, nodes]`.
+    pub marks: Vec<(String, String, i64, Vec<usize>)>,
     /// The op that cannot be linearized (its index in the op arrays), if any.
     pub cx_op: Option<usize>,
     /// Ops of the longest linearizable prefix (indices in the op arrays).
     pub cx_prefix: Vec<usize>,
+    /// Ops that explain the counterexample, with why: the write the state
+    /// came from, the write of the value a stale read returned, a read that
+    /// saw the newer value first. "Show counterexample" zooms to show them.
+    pub cx_related: Vec<(usize, String)>,
+}
+
+/// The node that answered an op: its completion's `:node`, as written
+/// (`n1`; an integer `i` reads as `n{i}`).
+pub fn serving_node(history: &History, op: &Op) -> Option<String> {
+    let event = history.events.get(op.complete_index?)?;
+    match event.extra_field("node")? {
+        Value::Str(s) | Value::Keyword(s) | Value::Symbol(s) => Some(s.clone()),
+        Value::Int(i) => Some(format!("n{i}")),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The node rows of the timeline: `n0` to `n{count-1}` when the cluster's
+/// size is known, else as many as faults and `:node` keys name; none when
+/// nothing names a node.
+fn node_rows(node_count: Option<usize>, faults: &Faults, served: &[Option<String>]) -> Vec<String> {
+    let from_faults = faults
+        .windows
+        .iter()
+        .flat_map(|w| w.nodes.iter())
+        .chain(faults.marks.iter().flat_map(|m| m.nodes.iter()))
+        .map(|n| n + 1)
+        .max()
+        .unwrap_or(0);
+    let from_ops = served
+        .iter()
+        .flatten()
+        .filter_map(|n| n.strip_prefix('n').and_then(|d| d.parse::<usize>().ok()))
+        .map(|n| n + 1)
+        .max()
+        .unwrap_or(0);
+    let count = node_count.unwrap_or(0).max(from_faults).max(from_ops);
+    (0..count.min(NODE_ROWS_MAX))
+        .map(|n| format!("n{n}"))
+        .collect()
+}
+
+/// Node rows drawn at most.
+pub const NODE_ROWS_MAX: usize = 64;
+
+fn is_read(f: &str) -> bool {
+    matches!(f, "read" | "get")
+}
+
+/// The value an op wrote, if it writes one: a write's or put's value, a
+/// cas's new value.
+fn written_value(op: &Op) -> Option<&Value> {
+    match op.f.as_str() {
+        "write" | "put" => Some(&op.invoke_value),
+        "cas" => match &op.invoke_value {
+            Value::Vector(v) if v.len() == 2 => Some(&v[1]),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn describe_op(op: &Op) -> String {
+    let value = match written_value(op) {
+        Some(v) => v.to_string(),
+        None => op.value.to_string(),
+    };
+    format!("{} {} by process {}", op.f, value, op.process)
+}
+
+/// The ops that explain a counterexample (see [`TimelineData::cx_related`]).
+fn explaining_ops(
+    ops: &[Op],
+    by_invoke: &BTreeMap<usize, usize>,
+    cx: &Counterexample,
+    cx_i: usize,
+) -> Vec<(usize, String)> {
+    let bad = &ops[cx_i];
+    let prefix: Vec<usize> = cx
+        .prefix
+        .iter()
+        .filter_map(|o| by_invoke.get(&o.invoke_index).copied())
+        .filter(|&i| ops[i].key == bad.key)
+        .collect();
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let add = |i: usize, why: String, out: &mut Vec<(usize, String)>| {
+        if i != cx_i && !out.iter().any(|(j, _)| *j == i) && out.len() < 4 {
+            out.push((i, why));
+        }
+    };
+    let last_write = prefix.iter().rev().copied().find(|&i| !is_read(&ops[i].f));
+    if let Some(w) = last_write {
+        add(
+            w,
+            format!(
+                "{}: the last write linearized before it",
+                describe_op(&ops[w])
+            ),
+            &mut out,
+        );
+        let state = written_value(&ops[w]).cloned();
+        // A read of the newer state that completed before the bad op began.
+        let seen_first = prefix.iter().rev().copied().find(|&i| {
+            let o = &ops[i];
+            is_read(&o.f)
+                && Some(&o.value) == state.as_ref()
+                && o.complete_time_ns
+                    .zip(bad.invoke_time_ns)
+                    .is_some_and(|(c, s)| c < s)
+        });
+        if let Some(r) = seen_first {
+            add(
+                r,
+                format!(
+                    "{}: saw the newer value before it began",
+                    describe_op(&ops[r])
+                ),
+                &mut out,
+            );
+        }
+    }
+    if is_read(&bad.f) && !bad.value.is_nil() {
+        // The write of the value the read returned: the latest one invoked
+        // before the read completed.
+        let limit = bad.complete_index.unwrap_or(usize::MAX);
+        let source = ops
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.key == bad.key && o.invoke_index < limit)
+            .filter(|(_, o)| written_value(o) == Some(&bad.value))
+            .map(|(i, _)| i)
+            .next_back();
+        if let Some(s) = source {
+            add(
+                s,
+                format!("{}: wrote the value it returned", describe_op(&ops[s])),
+                &mut out,
+            );
+        }
+    }
+    if out.is_empty() {
+        for &i in prefix.iter().rev().take(2) {
+            add(
+                i,
+                format!("{}: linearized just before it", describe_op(&ops[i])),
+                &mut out,
+            );
+        }
+    }
+    out
 }
 
 #[derive(Default)]
@@ -110,6 +272,9 @@ fn assign_lanes(ops: &[Op], axis: &Axis) -> (BTreeMap<Process, u32>, Vec<String>
             }
         }
     }
+    if let Some(lanes) = jepsen_client_lanes(ops, &spans) {
+        return lanes;
+    }
     // Interval partitioning: reuse the lane that frees up first, if it is
     // free before this process starts.
     let mut free_at: BTreeSet<(i64, u32)> = BTreeSet::new();
@@ -130,24 +295,108 @@ fn assign_lanes(ops: &[Op], axis: &Axis) -> (BTreeMap<Process, u32>, Vec<String>
         members[lane as usize].push(process);
         lane_of.insert(process.clone(), lane);
     }
-    if members.iter().all(|m| m.len() == 1) {
-        // One process per lane: order lanes by process.
-        let ordered: BTreeMap<Process, u32> = lane_of
-            .keys()
-            .enumerate()
-            .map(|(i, p)| (p.clone(), i as u32))
-            .collect();
-        let labels = ordered.keys().map(ToString::to_string).collect();
-        return (ordered, labels);
+    // Lanes in order of their first process; labelled with every process
+    // that ran in them, in order.
+    let mut order: Vec<u32> = (0..members.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let first = |l: u32| members[l as usize].iter().min().copied();
+        first(a).cmp(&first(b))
+    });
+    let mut new_index = vec![0u32; members.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old as usize] = new as u32;
     }
-    let labels = members
+    for lane in lane_of.values_mut() {
+        *lane = new_index[*lane as usize];
+    }
+    let labels = order
         .iter()
-        .map(|m| match m.len() {
-            1 => m[0].to_string(),
-            n => format!("{} +{}", m[0], n - 1),
-        })
+        .map(|&l| lane_label(&members[l as usize]))
         .collect();
     (lane_of, labels)
+}
+
+/// Jepsen's (and Shakedown's) clients: with `c` clients, client `k` runs
+/// as process `k`, then `k + c`, `k + 2c`, … after each `info` op. When the
+/// processes are integers and `c` can be read off the history (the
+/// processes that began before the first op ended `info`), one lane per
+/// client, if that puts no two overlapping processes in one lane.
+fn jepsen_client_lanes(
+    ops: &[Op],
+    spans: &[(Process, i64, i64)],
+) -> Option<(BTreeMap<Process, u32>, Vec<String>)> {
+    let first_info = ops
+        .iter()
+        .filter(|o| o.completion == Completion::Info)
+        .filter_map(|o| o.complete_index)
+        .min()
+        .unwrap_or(usize::MAX);
+    let mut initial: BTreeSet<i64> = BTreeSet::new();
+    for op in ops.iter().filter(|o| o.invoke_index < first_info) {
+        match op.process {
+            Process::Client(p) if p >= 0 => initial.insert(p),
+            _ => return None,
+        };
+    }
+    let clients = initial.len() as i64;
+    // The first processes must be exactly 0..c.
+    if clients < 2 || initial.iter().copied().ne(0..clients) {
+        return None;
+    }
+    let mut lanes: Vec<Vec<(i64, i64, i64)>> = vec![Vec::new(); clients as usize];
+    for (process, start, end) in spans {
+        let Process::Client(p) = process else {
+            return None;
+        };
+        if *p < 0 {
+            return None;
+        }
+        lanes[(p % clients) as usize].push((*p, *start, *end));
+    }
+    for lane in &mut lanes {
+        lane.sort_unstable();
+        if lane.windows(2).any(|w| w[1].1 < w[0].2) {
+            return None;
+        }
+    }
+    let lane_of = spans
+        .iter()
+        .filter_map(|(process, _, _)| match process {
+            Process::Client(p) => Some((process.clone(), (p % clients) as u32)),
+            _ => None,
+        })
+        .collect();
+    let labels = lanes
+        .iter()
+        .map(|lane| {
+            let procs: Vec<Process> = lane.iter().map(|&(p, _, _)| Process::Client(p)).collect();
+            let refs: Vec<&Process> = procs.iter().collect();
+            lane_label(&refs)
+        })
+        .collect();
+    Some((lane_of, labels))
+}
+
+/// A lane's label: `p3`, or `p0, p6, p12` for a client that continued as
+/// new processes, shortened to `p0, p6 … p30 (6)` past three.
+fn lane_label(processes: &[&Process]) -> String {
+    let name = |p: &Process| match p {
+        Process::Client(i) => format!("p{i}"),
+        other => other.to_string(),
+    };
+    match processes {
+        [] => String::new(),
+        [a] => name(a),
+        [a, b] => format!("{}, {}", name(a), name(b)),
+        [a, b, c] => format!("{}, {}, {}", name(a), name(b), name(c)),
+        [a, b, .., z] => format!(
+            "{}, {} … {} ({})",
+            name(a),
+            name(b),
+            name(z),
+            processes.len()
+        ),
+    }
 }
 
 /// Bytes of interned text a report may carry. Past it, long values are cut
@@ -200,20 +449,27 @@ pub fn clip(text: String) -> String {
 }
 
 impl TimelineData {
-    /// Builds the timeline of `ops` (from [`shakedown_checkers::History::client_ops`]).
+    /// Builds the timeline of `ops` (from [`History::client_ops`] of
+    /// `history`), with node rows for a cluster of `node_count` nodes if
+    /// known.
     pub fn new(
+        history: &History,
         ops: &[Op],
         axis: &Axis,
         faults: &Faults,
         counterexample: Option<&Counterexample>,
+        node_count: Option<usize>,
     ) -> Self {
         let (lanes_by_process, lane_labels) = assign_lanes(ops, axis);
+        let served: Vec<Option<String>> = ops.iter().map(|o| serving_node(history, o)).collect();
+        let nodes = node_rows(node_count, faults, &served);
         let mut strs = Interner::default();
         let n = ops.len();
         let mut data = TimelineData {
             axis: axis.kind.name(),
             end: axis.end,
             lanes: lane_labels,
+            nodes,
             strs: Vec::new(),
             lane: Vec::with_capacity(n),
             proc: Vec::with_capacity(n),
@@ -224,6 +480,7 @@ impl TimelineData {
             key: Vec::with_capacity(n),
             inv: Vec::with_capacity(n),
             val: Vec::with_capacity(n),
+            node: Vec::new(),
             faults: faults
                 .windows
                 .iter()
@@ -234,17 +491,33 @@ impl TimelineData {
                         w.start,
                         w.end,
                         w.open_ended,
+                        w.nodes.clone(),
+                        w.state.clone(),
                     )
                 })
                 .collect(),
             marks: faults
                 .marks
                 .iter()
-                .map(|m| (m.name.clone(), clip(m.detail.clone()), m.at))
+                .map(|m| {
+                    (
+                        m.name.clone(),
+                        clip(m.detail.clone()),
+                        m.at,
+                        m.nodes.clone(),
+                    )
+                })
                 .collect(),
             cx_op: None,
             cx_prefix: Vec::new(),
+            cx_related: Vec::new(),
         };
+        if served.iter().any(Option::is_some) {
+            data.node = served
+                .iter()
+                .map(|s| s.as_ref().map_or(-1, |s| i64::from(strs.intern(s.clone()))))
+                .collect();
+        }
         let mut previous_start = 0i64;
         for op in ops {
             let start = axis.pos.get(op.invoke_index).copied().unwrap_or(0);
@@ -284,9 +557,9 @@ impl TimelineData {
                 .iter()
                 .filter_map(|o| by_invoke.get(&o.invoke_index).copied())
                 .collect();
-        }
-        if data.lanes.len() == lanes_by_process.len() {
-            data.proc.clear();
+            if let Some(i) = data.cx_op {
+                data.cx_related = explaining_ops(ops, &by_invoke, cx, i);
+            }
         }
         data.strs = strs.strs;
         fit_to_budget(&mut data.strs, STRS_BYTES_MAX);
@@ -297,7 +570,7 @@ impl TimelineData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shakedown_checkers::{Event, EventType, History};
+    use shakedown_checkers::{Event, EventType};
 
     #[test]
     fn long_values_are_cut_to_fit_the_budget() {
@@ -330,6 +603,6 @@ mod tests {
         let (lanes, labels) = assign_lanes(&ops, &axis);
         assert_eq!(lanes[&Process::Client(0)], lanes[&Process::Client(2)]);
         assert_ne!(lanes[&Process::Client(0)], lanes[&Process::Client(1)]);
-        assert_eq!(labels, vec!["0 +1".to_owned(), "1".to_owned()]);
+        assert_eq!(labels, vec!["p0, p2".to_owned(), "p1".to_owned()]);
     }
 }

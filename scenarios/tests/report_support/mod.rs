@@ -324,7 +324,7 @@ pub fn browser_or_skip(test: &str) -> Option<PathBuf> {
         None => panic!(
             "{test}: headless Chromium is required for the report browser tests but was not found \
              on PATH (looked for chromium, chromium-browser, google-chrome; or set SHAKEDOWN_CHROMIUM). \
-             Install it with `apt-get install -y chromium`, or set SHAKEDOWN_SKIP_BROWSER=1 to skip."
+             Run the tests with `ci/test.sh` (it installs chromium when missing), or `apt-get install -y chromium`, or set SHAKEDOWN_SKIP_BROWSER=1 to skip."
         ),
     }
 }
@@ -353,6 +353,19 @@ pub fn run_chromium_query(
     args: &[String],
     work: &Path,
 ) -> BrowserRun {
+    run_chromium_sized(chromium, page, query, args, work, (1400, 900))
+}
+
+/// Like [`run_chromium_query`], in a window of `(width, height)` pixels
+/// (a screenshot captures the window).
+pub fn run_chromium_sized(
+    chromium: &Path,
+    page: &Path,
+    query: &str,
+    args: &[String],
+    work: &Path,
+    window: (u32, u32),
+) -> BrowserRun {
     let profile = work.join(format!("profile-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
     std::fs::create_dir_all(&profile).expect("profile dir");
@@ -378,9 +391,9 @@ pub fn run_chromium_query(
             "--enable-logging=stderr",
             "--v=0",
             "--hide-scrollbars",
-            "--window-size=1400,900",
             "--virtual-time-budget=10000",
         ])
+        .arg(format!("--window-size={},{}", window.0, window.1))
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .arg(&url)
@@ -448,4 +461,115 @@ pub fn reference_history(name: &str) -> (PathBuf, History) {
     let history = shakedown_checkers::read_history_file(&path)
         .unwrap_or_else(|e| panic!("reference history {}: {e}", path.display()));
     (path, history)
+}
+
+/// Takes a screenshot of `page` in a `window`, checks it is a PNG that is
+/// not blank, and returns its path.
+pub fn screenshot(
+    chromium: &Path,
+    page: &Path,
+    query: &str,
+    work: &Path,
+    name: &str,
+    window: (u32, u32),
+) -> PathBuf {
+    let shot = work.join(name);
+    let run = run_chromium_sized(
+        chromium,
+        page,
+        query,
+        &[format!("--screenshot={}", shot.display())],
+        work,
+        window,
+    );
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|e| panic!("no screenshot at {}: {e}\n{}", shot.display(), run.stderr));
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
+    assert!(
+        png.len() > 20_000,
+        "{name} is only {} bytes: a blank page?",
+        png.len()
+    );
+    eprintln!("screenshot: {} ({} bytes)", shot.display(), png.len());
+    shot
+}
+
+/// A tick label's value in the axis's base unit (`1.5 s` is 1.5e9 ns,
+/// `200` is 200), or `None` if it is not a number with a known unit.
+pub fn tick_value(label: &str) -> Option<f64> {
+    let label = label.trim();
+    let (num, scale) = match label.rsplit_once(' ') {
+        Some((n, "s")) => (n, 1e9),
+        Some((n, "ms")) => (n, 1e6),
+        Some((n, "µs")) => (n, 1e3),
+        Some((n, "ns")) => (n, 1.0),
+        Some(_) => return None,
+        None => match label.strip_suffix('k') {
+            Some(n) => (n, 1e3),
+            None => match label.strip_suffix('M') {
+                Some(n) => (n, 1e6),
+                None => (label, 1.0),
+            },
+        },
+    };
+    num.parse::<f64>().ok().map(|v| v * scale)
+}
+
+/// Whether tick labels are round: evenly spaced by 1, 2 or 5 times a power
+/// of ten with every value a multiple of the step, or (a log scale) powers
+/// of ten. Explains what is wrong otherwise.
+pub fn check_round_ticks(labels: &[String]) -> Result<(), String> {
+    let values: Vec<f64> = labels
+        .iter()
+        .map(|l| tick_value(l).ok_or_else(|| format!("tick {l:?} is not a number")))
+        .collect::<Result<_, _>>()?;
+    if values.len() < 2 {
+        return Err(format!("only {} ticks: {labels:?}", values.len()));
+    }
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-9);
+    let is_power_of_ten = |v: f64| v > 0.0 && close(10f64.powf(v.log10().round()), v);
+    if values.iter().all(|&v| is_power_of_ten(v)) {
+        return Ok(());
+    }
+    let step = values[1] - values[0];
+    let mag = 10f64.powf(step.log10().floor());
+    if ![1.0, 2.0, 5.0, 10.0].iter().any(|m| close(m * mag, step)) {
+        return Err(format!(
+            "step {step} is not 1, 2 or 5 times a power of ten: {labels:?}"
+        ));
+    }
+    for w in values.windows(2) {
+        if !close(w[1] - w[0], step) {
+            return Err(format!("uneven ticks: {labels:?}"));
+        }
+    }
+    for v in &values {
+        if !close((v / step).round() * step, *v) {
+            return Err(format!(
+                "tick {v} is not a multiple of the step {step}: {labels:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The text of every `<text class="CLASS">` in each chart of a page, chart
+/// by chart (`xtick` or `ytick`).
+pub fn chart_ticks(html: &str, class: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for figure in html.split(r#"<figure class="chart" id=""#).skip(1) {
+        let id = figure.split('"').next().unwrap_or_default().to_owned();
+        let figure = figure.split("</figure>").next().unwrap_or_default();
+        let needle = format!(r#"<text class="{class}""#);
+        let labels = figure
+            .split(&needle)
+            .skip(1)
+            .filter_map(|t| {
+                let body = t.split_once('>')?.1;
+                Some(body.split("</text>").next()?.to_owned())
+            })
+            .collect();
+        out.push((id, labels));
+    }
+    out
 }
