@@ -573,3 +573,23 @@ pub fn chart_ticks(html: &str, class: &str) -> Vec<(String, Vec<String>)> {
     }
     out
 }
+
+pub fn assert_clean_page(dom: &str, stderr: &str) {
+    assert_eq!(
+        html_attribute(dom, "data-rendered").as_deref(),
+        Some("ok"),
+        "the page's script did not finish"
+    );
+    assert_eq!(
+        html_attribute(dom, "data-js-errors"),
+        None,
+        "JavaScript errors were recorded"
+    );
+    let console = console_errors(stderr);
+    assert!(console.is_empty(), "console errors: {console:#?}");
+    assert_eq!(
+        html_attribute(dom, "data-pwned"),
+        None,
+        "a script from the history ran"
+    );
+}
