@@ -708,7 +708,39 @@ impl Sweep {
             }
             out.push_str(&format!("\n  replay: {line}"));
         }
+        if let Some(next) = self.next_step() {
+            out.push_str(&format!("\n  next: {next}"));
+        }
         out
+    }
+
+    /// What to do about a sweep that did not meet its expectation.
+    fn next_step(&self) -> Option<String> {
+        let path = shell_word(&self.path.to_string_lossy());
+        let notable = self.notable();
+        match (self.status(), notable.map(SeedRun::outcome)) {
+            (Status::Met, _) => None,
+            (_, Some(RunOutcome::Nondeterministic)) => Some(
+                "the seed did not replay the same way twice: remove the cause above (see the two steps), then run again"
+                    .to_owned(),
+            ),
+            (Status::Contradicted, Some(o)) if o.is_bug() => notable.map(|r| {
+                format!(
+                    "a bug: read the report, then shrink it to a minimal scenario: {} shrink {path} --seed {} -o target/minimal.toml",
+                    self.command,
+                    format_seed(r.seed)
+                )
+            }),
+            (Status::Contradicted, _) => Some(format!(
+                "the bug was not found in {} seeds: widen the sweep ({} run {path} --seeds 1000) or add faults",
+                self.runs.len(),
+                self.command
+            )),
+            (Status::Unknown, _) => Some(
+                "some verdicts are unknown: raise [limits] check_time/check_memory_mb (or set check_steps), or shorten the workload"
+                    .to_owned(),
+            ),
+        }
     }
 }
 

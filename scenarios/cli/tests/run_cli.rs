@@ -112,6 +112,13 @@ fn a_contradicted_expectation_exits_1() {
     let t = text(&o);
     assert_eq!(o.status.code(), Some(1), "{t}");
     assert!(t.contains("CONTRADICTED"), "{t}");
+    // It says what to do next: shrink the failing seed.
+    assert!(
+        t.contains("next: a bug: read the report, then shrink it")
+            && t.contains("shrink")
+            && t.contains("--seed 0x0 -o target/minimal.toml"),
+        "{t}"
+    );
     assert!(dir
         .join("claims-valid")
         .join("0x0")
@@ -370,4 +377,24 @@ fn shrinking_a_valid_seed_is_refused() {
     let t = text(&o);
     assert_eq!(o.status.code(), Some(1), "{t}");
     assert!(t.contains("not invalid"), "{t}");
+}
+
+#[test]
+fn every_help_lists_the_exit_codes() {
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["check", "--help"],
+        vec!["replay", "--help"],
+        vec!["shrink", "--help"],
+        vec!["report", "--help"],
+        vec!["list", "--help"],
+        vec!["merge", "--help"],
+    ] {
+        let o = shakedown(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let t = text(&o);
+        assert!(t.contains("Exit codes: 0 valid"), "{args:?}: {t}");
+        assert!(t.contains("3 bad input"), "{args:?}: {t}");
+    }
 }

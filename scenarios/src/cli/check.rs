@@ -384,31 +384,21 @@ fn format_elapsed(d: Duration) -> String {
     }
 }
 
-/// Parses `10s`, `500ms`, `2m`, `1.5s`, `1h`; a bare number is seconds.
+/// Parses a duration the way scenario files write one (`10s`, `500ms`,
+/// `1m30s`, `1.5s`, `1h`: [`shakedown_nemesis::SimDuration`]); a bare
+/// number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration; write e.g. `10s` or `500ms`"))?;
-    let seconds = match unit.trim() {
-        "" | "s" | "sec" => n,
-        "ms" => n / 1e3,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(format!(
-                "`{text}`: unknown unit `{unit}`; use ms, s, m or h"
-            ))
-        }
+    let parsed = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        format!("{t}s").parse::<shakedown_nemesis::SimDuration>()
+    } else {
+        t.parse::<shakedown_nemesis::SimDuration>()
     };
-    if !seconds.is_finite() || seconds <= 0.0 || seconds > 1e9 {
+    let d = parsed.map_err(|e| format!("`{text}`: {e}; write e.g. `10s`, `500ms` or `1m30s`"))?;
+    if d.as_nanos() == 0 || d.as_secs_f64() > 1e9 {
         return Err(format!("`{text}` must be a positive duration"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Ok(d.into())
 }
 
 /// Parses `2GiB`, `512MiB`, `100MB`, `1G`; a bare number is bytes.
@@ -454,6 +444,8 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("0s").is_err());
         assert_eq!(parse_bytes("2GiB"), Ok(2 << 30));

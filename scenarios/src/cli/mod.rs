@@ -34,9 +34,15 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// Exit codes, shown under every `--help`.
+const EXIT_CODES_HELP: &str = "Exit codes: 0 valid (every sweep met its expectation), \
+1 invalid or contradicted (a bug found where none was expected, a bug not found, \
+a crashed or nondeterministic run), 2 unknown (a checker limit, or a run that could \
+not finish), 3 bad input or usage.";
+
 /// Shakedown: deterministic fault-injection testing with linearizability checking.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = EXIT_CODES_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,18 +51,25 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check recorded histories (EDN or JSONL) against a model.
+    #[command(after_help = EXIT_CODES_HELP)]
     Check(check::Args),
     /// Run scenario files over their seeds.
+    #[command(after_help = EXIT_CODES_HELP)]
     Run(run::Args),
     /// Replay one seed of a scenario exactly and write its artifacts.
+    #[command(after_help = EXIT_CODES_HELP)]
     Replay(replay::Args),
     /// Shrink a failing seed to a minimal scenario file.
+    #[command(after_help = EXIT_CODES_HELP)]
     Shrink(shrink::Args),
     /// Rebuild report.html from a run directory's artifacts.
+    #[command(after_help = EXIT_CODES_HELP)]
     Report(report::Args),
     /// List models, scenarios or faults.
+    #[command(after_help = EXIT_CODES_HELP)]
     List(list::Args),
     /// Merge the sweep summaries of several shards by seed.
+    #[command(after_help = EXIT_CODES_HELP)]
     Merge(merge::Args),
 }
 
