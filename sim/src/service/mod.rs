@@ -57,6 +57,19 @@ pub const UNSUPPORTED_FAULTS: &[(&str, &str)] = &[(
     "async services run over turmoil's network, which delivers every segment at most once",
 )];
 
+/// How each fault of the vocabulary acts on an async service, for
+/// `shakedown list faults`.
+pub const FAULT_NOTES: &[(&str, &str)] = &[
+    ("partition", "turmoil partitions the links; segments across the cut are dropped, in flight too (turmoil TCP does not retransmit: the connection stalls)"),
+    ("crash", "turmoil crashes the host: every task and all memory dropped, unsynced disk writes lost; restart runs serve() again"),
+    ("pause", "every link to and from the node is held and released at resume; the node's own timers keep running"),
+    ("clock-*", "moves NodeHandle::now(); tokio::time (turmoil's simulated time) is not skewed"),
+    ("packet-delay", "per-link latency between latency and latency + jitter, on turmoil's own curve"),
+    ("packet-loss", "turmoil's per-link fail rate: the link breaks with that probability per send until turmoil repairs it"),
+    ("packet-duplicate", "not supported: turmoil delivers every segment at most once"),
+    ("model faults", "not supported: services declare none"),
+];
+
 /// One client operation: Jepsen's `f`, key and value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Op {
