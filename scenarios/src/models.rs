@@ -26,7 +26,7 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shakedown_nemesis::{ModelFaultInfo, ModelParamInfo};
-use shakedown_sim::{ClusterModel, ModelFaultSpec, RunRecord, SimConfig, SimError};
+use shakedown_sim::{ClusterModel, ModelFaultSpec, RunRecord, ServiceModel, SimConfig, SimError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -37,6 +37,10 @@ pub struct ModelInfo {
     pub faults: Vec<ModelFaultInfo>,
     /// The roles its nodes may claim (`leader`, ...).
     pub roles: Vec<String>,
+    /// Faults of the vocabulary that cannot act on this model, each with
+    /// the reason (async services cannot duplicate packets). A scenario
+    /// that schedules one is refused.
+    pub unsupported_faults: Vec<(String, String)>,
 }
 
 /// A cluster model behind a settings table: the type-erased form the
@@ -106,6 +110,7 @@ where
         Ok(ModelInfo {
             faults: model.faults().iter().map(fault_info).collect(),
             roles: model.roles(),
+            unsupported_faults: Vec::new(),
         })
     }
 
@@ -113,6 +118,62 @@ where
         let model = self.model(settings).map_err(RunError::Settings)?;
         model.validate(config.nodes).map_err(RunError::Settings)?;
         Ok(shakedown_sim::run(config, model)?)
+    }
+}
+
+/// An async service registered with its settings type `S` and builder.
+struct ServiceEntry<S, M, F> {
+    name: String,
+    description: String,
+    build: F,
+    _types: std::marker::PhantomData<fn(S) -> M>,
+}
+
+impl<S, M, F> ServiceEntry<S, M, F>
+where
+    S: DeserializeOwned,
+    M: ServiceModel,
+    F: Fn(S) -> M + Send + Sync,
+{
+    fn model(&self, settings: &toml::Table) -> Result<M, String> {
+        let s: S = toml::Value::Table(settings.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_owned())?;
+        Ok((self.build)(s))
+    }
+}
+
+impl<S, M, F> ClusterRunner for ServiceEntry<S, M, F>
+where
+    S: DeserializeOwned,
+    M: ServiceModel,
+    F: Fn(S) -> M + Send + Sync,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn inspect(&self, settings: &toml::Table, nodes: usize) -> Result<ModelInfo, String> {
+        let model = self.model(settings)?;
+        model.validate(nodes)?;
+        Ok(ModelInfo {
+            faults: Vec::new(),
+            roles: model.roles(),
+            unsupported_faults: shakedown_sim::service::UNSUPPORTED_FAULTS
+                .iter()
+                .map(|(f, why)| ((*f).to_owned(), (*why).to_owned()))
+                .collect(),
+        })
+    }
+
+    fn run(&self, settings: &toml::Table, config: &SimConfig) -> Result<RunRecord, RunError> {
+        let model = self.model(settings).map_err(RunError::Settings)?;
+        model.validate(config.nodes).map_err(RunError::Settings)?;
+        Ok(shakedown_sim::run_service(config, model)?)
     }
 }
 
@@ -230,6 +291,32 @@ impl Registry {
     {
         let name = name.into();
         let entry = Entry {
+            name: name.clone(),
+            description: description.into(),
+            build,
+            _types: std::marker::PhantomData,
+        };
+        self.models.insert(name, Arc::new(entry));
+        self
+    }
+
+    /// Registers an async service (a [`ServiceModel`]: the user's tokio
+    /// code plus a client adapter) under `name`, the way [`Registry::register`]
+    /// registers a callback model: scenario files, the runner, checkers,
+    /// reports, replay, shrink and the determinism check work the same.
+    pub fn register_service<S, M, F>(
+        &mut self,
+        name: impl Into<String>,
+        description: impl Into<String>,
+        build: F,
+    ) -> &mut Self
+    where
+        S: DeserializeOwned + 'static,
+        M: ServiceModel,
+        F: Fn(S) -> M + Send + Sync + 'static,
+    {
+        let name = name.into();
+        let entry = ServiceEntry {
             name: name.clone(),
             description: description.into(),
             build,

@@ -823,6 +823,22 @@ impl Scenario {
                 model_faults: faults,
                 run_length: f.limits.duration.as_ref().map(|d| *d.get_ref()),
             };
+            let unsupported = model_info
+                .as_ref()
+                .map(|i| i.unsupported_faults.as_slice())
+                .unwrap_or_default();
+            for (event, spanned) in f.faults.timeline.iter().enumerate() {
+                let name = spanned.get_ref().fault.name();
+                if let Some((_, why)) = unsupported.iter().find(|(n, _)| n == name) {
+                    errors.push(self.error_at(
+                        spanned.span(),
+                        format!(
+                            "[[faults.timeline]] event {event}: `{name}` cannot act on model `{}`: {why}; remove it or pick another fault (`shakedown list faults`)",
+                            c.model.get_ref()
+                        ),
+                    ));
+                }
+            }
             for e in shakedown_nemesis::validate(&self.timeline(), &ctx) {
                 let span = f.faults.timeline.get(e.event).map(Spanned::span);
                 let message = format!("[[faults.timeline]] {e}");

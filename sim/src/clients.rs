@@ -331,7 +331,7 @@ impl Clients {
 
 /// Jepsen writes simple errors as keywords (`:timeout`); anything that is
 /// not a valid keyword stays a string.
-fn error_value(e: String) -> Value {
+pub(crate) fn error_value(e: String) -> Value {
     let keyword_like = !e.is_empty()
         && e.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.?!*+".contains(c))

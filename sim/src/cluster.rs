@@ -30,18 +30,19 @@
 //! `tick_us` (1 ms by default): an event due inside a tick is handled at the
 //! host's next wake-up, no earlier than it is due.
 
-use crate::config::{ControlOp, SimConfig, SimError, TimedOp};
+use crate::config::{ControlOp, SimConfig, SimError};
 use crate::control::{
     Applied, Control, ControlError, NodeStatus, CLOCK_OFFSET_NS_MAX, CLOCK_RATE_RANGE,
 };
+use crate::faults::FaultDriver;
 use crate::net::{Latency, LinkUpdate, Shape};
 use crate::node::{ClusterModel, ModelFault, Node, NodeId};
 use crate::record::{EndReason, Metrics, NemesisEntry, RunRecord, Sample};
 use crate::storage::Storage;
 use crate::time::Timestamp;
 use crate::world::{sub_seed, World};
-use shakedown_checkers::{Event, EventType, History, Process, Value};
-use shakedown_nemesis::{Action, Nemesis, Param, Phase, SimDuration, Step};
+use shakedown_checkers::{History, Value};
+use shakedown_nemesis::Param;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -115,15 +116,10 @@ pub struct TurmoilCluster<M: ClusterModel> {
     hosts: Vec<String>,
     seed: u64,
     duration_ns: i64,
-    ops: Vec<TimedOp>,
-    next_op: usize,
-    nemesis: Option<Nemesis>,
+    faults: FaultDriver,
     metrics: Metrics,
     next_sample_ns: i64,
     interval_ns: i64,
-    nemesis_log: Vec<NemesisEntry>,
-    /// Time of the last nemesis or control step applied.
-    last_fault_ns: i64,
 }
 
 impl<M: ClusterModel> TurmoilCluster<M> {
@@ -133,38 +129,9 @@ impl<M: ClusterModel> TurmoilCluster<M> {
         model
             .validate(config.nodes)
             .map_err(|m| SimError::Config(format!("model `{}`: {m}", model.name())))?;
-        if let Some(schedule) = &config.nemesis {
-            let roles = model.roles();
-            let faults: Vec<shakedown_nemesis::ModelFaultInfo> = model
-                .faults()
-                .into_iter()
-                .map(|f| shakedown_nemesis::ModelFaultInfo {
-                    name: f.name,
-                    description: f.description,
-                    params: f
-                        .params
-                        .into_iter()
-                        .map(|p| shakedown_nemesis::ModelParamInfo {
-                            name: p.name,
-                            kind: "value".into(),
-                            default: p.default.map(|v| v.to_string()),
-                            description: p.description,
-                        })
-                        .collect(),
-                })
-                .collect();
-            let ctx = shakedown_nemesis::validate::Context {
-                node_count: config.nodes,
-                roles: Some(&roles),
-                model_faults: Some(&faults),
-                run_length: Some(SimDuration::from_millis(config.duration_ms)),
-            };
-            shakedown_nemesis::validate::check(schedule, &ctx)
-                .map_err(|e| SimError::Config(format!("nemesis schedule: {e}")))?;
+        if config.nemesis.is_some() {
+            crate::faults::check_schedule(config, &model.roles(), &model.faults())?;
         }
-        let mut ops = config.ops.clone();
-        ops.sort_by_key(|t| t.at_ms); // stable: equal times keep list order
-
         let tick = Duration::from_micros(config.tick_us);
         let mut sim = turmoil::Builder::new()
             .tick_duration(tick)
@@ -200,12 +167,7 @@ impl<M: ClusterModel> TurmoilCluster<M> {
             duration_ns: i64::try_from(config.duration_ms)
                 .unwrap_or(i64::MAX)
                 .saturating_mul(1_000_000),
-            ops,
-            next_op: 0,
-            nemesis: config
-                .nemesis
-                .as_ref()
-                .map(|s| Nemesis::new(s, config.nodes, sub_seed(config.seed, "nemesis"))),
+            faults: FaultDriver::new(config),
             metrics: Metrics {
                 interval_ms: config.metrics_interval_ms,
                 node_names: hosts,
@@ -213,8 +175,6 @@ impl<M: ClusterModel> TurmoilCluster<M> {
             },
             next_sample_ns: 0,
             interval_ns,
-            nemesis_log: Vec::new(),
-            last_fault_ns: 0,
         })
     }
 
@@ -231,7 +191,15 @@ impl<M: ClusterModel> TurmoilCluster<M> {
     /// One engine tick: due faults, a metric sample if due, then every host.
     pub fn step(&mut self) -> Result<(), SimError> {
         let now = self.now_ns();
-        self.apply_due_faults(now);
+        let mut faults = std::mem::take(&mut self.faults);
+        let world = self.world.clone();
+        let events = faults.apply_due(self, now, || {
+            world.borrow().model.roles().into_iter().collect()
+        });
+        self.faults = faults;
+        for event in events {
+            self.world.borrow_mut().record(event);
+        }
         if now >= self.next_sample_ns {
             self.sample(now);
             self.next_sample_ns = now.saturating_add(self.interval_ns);
@@ -273,9 +241,7 @@ impl<M: ClusterModel> TurmoilCluster<M> {
             .clients
             .as_ref()
             .is_none_or(|c| c.is_done());
-        clients_done
-            && self.next_op >= self.ops.len()
-            && self.nemesis.as_ref().is_none_or(|n| n.next_due().is_none())
+        clients_done && self.faults.is_done()
     }
 
     /// Steps until the workload and the schedule are done, or the time
@@ -338,7 +304,7 @@ impl<M: ClusterModel> TurmoilCluster<M> {
 
     /// The nemesis log so far.
     pub fn nemesis_log(&self) -> &[NemesisEntry] {
-        &self.nemesis_log
+        &self.faults.log
     }
 
     /// The run so far, ended by the panic [`TurmoilCluster::step`] reported.
@@ -371,7 +337,7 @@ impl<M: ClusterModel> TurmoilCluster<M> {
         RunRecord {
             seed: self.seed,
             history: History::new(std::mem::take(&mut w.history)),
-            nemesis_log: std::mem::take(&mut self.nemesis_log),
+            nemesis_log: std::mem::take(&mut self.faults.log),
             metrics: std::mem::take(&mut self.metrics),
             digest: w.digest.value(),
             delivered: w.delivered,
@@ -407,234 +373,9 @@ impl<M: ClusterModel> TurmoilCluster<M> {
         }
     }
 
-    /// Applies every explicit op and nemesis step due at `now`.
-    fn apply_due_faults(&mut self, now: i64) {
-        while let Some(t) = self.ops.get(self.next_op) {
-            if (t.at_ms as i64).saturating_mul(1_000_000) > now {
-                break;
-            }
-            let op = t.op.clone();
-            self.next_op += 1;
-            self.apply_op(now, &op);
-        }
-        let due = self
-            .nemesis
-            .as_ref()
-            .and_then(|n| n.next_due())
-            .is_some_and(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX) <= now);
-        if due {
-            let roles = self.roles();
-            let known: BTreeSet<String> = self.world.borrow().model.roles().into_iter().collect();
-            let lookup = move |role: &str| -> Option<Vec<usize>> {
-                match roles.get(role) {
-                    Some(nodes) => Some(nodes.iter().map(|n| n.index()).collect()),
-                    None if known.contains(role) => Some(Vec::new()),
-                    None => None,
-                }
-            };
-            let at = SimDuration::from_micros((now / 1000) as u64);
-            let steps = self
-                .nemesis
-                .as_mut()
-                .map(|n| n.poll(at, &lookup))
-                .unwrap_or_default();
-            for step in steps {
-                self.apply_step(now, &step);
-            }
-        }
-    }
-
-    fn log(
-        &mut self,
-        now: i64,
-        f: &str,
-        phase: Option<&str>,
-        nodes: &[NodeId],
-        detail: String,
-        outcome: String,
-    ) {
-        self.last_fault_ns = now;
-        let names: Vec<String> = nodes.iter().map(|n| n.name()).collect();
-        tracing::info!(sim_ns = now, f, phase, nodes = %names.join(","), %detail, %outcome, "nemesis");
-        let mut value = vec![(
-            Value::keyword("nodes"),
-            Value::Vector(nodes.iter().map(|n| Value::Int(i64::from(n.0))).collect()),
-        )];
-        if !detail.is_empty() {
-            value.push((Value::keyword("detail"), Value::Str(detail.clone())));
-        }
-        if outcome != "ok" {
-            value.push((Value::keyword("outcome"), Value::Str(outcome.clone())));
-        }
-        let mut event =
-            Event::new(Process::nemesis(), EventType::Info, f, Value::Map(value)).at(now);
-        if let Some(p) = phase {
-            event
-                .extra
-                .push((Value::keyword("phase"), Value::keyword(p)));
-        }
-        self.world.borrow_mut().record(event);
-        self.nemesis_log.push(NemesisEntry {
-            time_ns: now,
-            f: f.to_owned(),
-            phase: phase.unwrap_or("apply").to_owned(),
-            nodes: nodes.iter().map(|n| n.name()).collect(),
-            detail,
-            outcome,
-        });
-    }
-
-    fn apply_op(&mut self, now: i64, op: &ControlOp) {
-        let result = self.apply_control_op(op);
-        let (f, phase) = match op {
-            ControlOp::Partition(_)
-            | ControlOp::PartitionGroups(_)
-            | ControlOp::PartitionOneWay { .. } => ("partition", Some("start")),
-            ControlOp::Heal => ("partition", Some("stop")),
-            ControlOp::Crash(_) => ("crash", Some("start")),
-            ControlOp::Restart(_) => ("crash", Some("stop")),
-            ControlOp::Pause(_) => ("pause", Some("start")),
-            ControlOp::Resume(_) => ("pause", Some("stop")),
-            ControlOp::ModelFault { fault, .. } => (fault.name.as_str(), Some("start")),
-            ControlOp::ModelFaultStop { name, .. } => (name.as_str(), Some("stop")),
-            other => (other.name(), None),
-        };
-        let f = f.to_owned();
-        let detail = op.describe();
-        let outcome = outcome_text(&result);
-        self.log(now, &f, phase, &op.nodes(), detail, outcome);
-    }
-
     /// Applies one control operation.
     pub fn apply_control_op(&mut self, op: &ControlOp) -> Result<Applied, ControlError> {
-        op.validate(self.hosts.len())?;
-        match op {
-            ControlOp::Partition(links) => self.partition(links),
-            ControlOp::PartitionGroups(groups) => self.partition_groups(groups),
-            ControlOp::PartitionOneWay { from, to } => self.partition_one_way(from, to),
-            ControlOp::Heal => Ok(self.heal()),
-            ControlOp::Crash(n) => self.crash(*n),
-            ControlOp::Restart(n) => self.restart(*n),
-            ControlOp::Pause(n) => self.pause(*n),
-            ControlOp::Resume(n) => self.resume(*n),
-            ControlOp::ClockSet { node, to } => self.clock_set(*node, *to),
-            ControlOp::ClockBump { node, delta_ns } => self.clock_bump(*node, *delta_ns),
-            ControlOp::ClockDrift { node, rate } => self.clock_drift(*node, *rate),
-            ControlOp::ClockReset(n) => self.clock_reset(*n),
-            ControlOp::UpdateLink { from, to, update } => self.update_link(*from, *to, update),
-            ControlOp::UpdateNodeLinks { node, update } => self.update_node_links(*node, update),
-            ControlOp::NetReset(n) => self.net_reset(*n),
-            ControlOp::ModelFault { node, fault } => self.model_fault(*node, fault),
-            ControlOp::ModelFaultStop { node, name } => self.model_fault_stop(*node, name),
-        }
-    }
-
-    fn apply_step(&mut self, now: i64, step: &Step) {
-        let phase = match step.phase {
-            Phase::Start => "start",
-            Phase::Flip => "flip",
-            Phase::Stop => "stop",
-        };
-        let ids = |nodes: &[usize]| -> Vec<NodeId> {
-            nodes.iter().map(|&n| NodeId::from_index(n)).collect()
-        };
-        let mut errors: Vec<String> = Vec::new();
-        let mut note = |r: Result<Applied, ControlError>| {
-            if let Err(e) = r {
-                errors.push(e.to_string());
-            }
-        };
-        let mut nodes: Vec<NodeId> = step.action.nodes().map(ids).unwrap_or_default();
-        match &step.action {
-            Action::Partition { cut } => {
-                let links: Vec<(NodeId, NodeId)> = cut
-                    .links()
-                    .map(|(a, b)| (NodeId::from_index(a), NodeId::from_index(b)))
-                    .collect();
-                let mut touched: BTreeSet<NodeId> = BTreeSet::new();
-                for (a, b) in &links {
-                    touched.insert(*a);
-                    touched.insert(*b);
-                }
-                nodes = touched.into_iter().collect();
-                note(self.partition(&links));
-            }
-            Action::Heal => {
-                self.heal();
-            }
-            Action::Crash { nodes: ns } => ids(ns).into_iter().for_each(|n| note(self.crash(n))),
-            Action::Restart { nodes: ns } => {
-                ids(ns).into_iter().for_each(|n| note(self.restart(n)))
-            }
-            Action::Pause { nodes: ns } => ids(ns).into_iter().for_each(|n| note(self.pause(n))),
-            Action::Resume { nodes: ns } => ids(ns).into_iter().for_each(|n| note(self.resume(n))),
-            Action::ClockBump {
-                nodes: ns,
-                offset_ms,
-            } => {
-                let delta = offset_ms.saturating_mul(1_000_000);
-                ids(ns)
-                    .into_iter()
-                    .for_each(|n| note(self.clock_bump(n, delta)))
-            }
-            Action::ClockDrift { nodes: ns, rate } => ids(ns)
-                .into_iter()
-                .for_each(|n| note(self.clock_drift(n, *rate))),
-            Action::ClockReset { nodes: ns } => {
-                ids(ns).into_iter().for_each(|n| note(self.clock_reset(n)))
-            }
-            Action::PacketLoss { nodes: ns, rate } => ids(ns)
-                .into_iter()
-                .for_each(|n| note(self.packet_loss(n, *rate))),
-            Action::PacketDuplicate { nodes: ns, rate } => ids(ns)
-                .into_iter()
-                .for_each(|n| note(self.packet_duplicate(n, *rate))),
-            Action::PacketDelay { nodes: ns, latency } => {
-                let l = latency_from_nemesis(latency);
-                ids(ns)
-                    .into_iter()
-                    .for_each(|n| note(self.packet_delay(n, l)))
-            }
-            Action::NetReset { nodes: ns } => {
-                ids(ns).into_iter().for_each(|n| note(self.net_reset(n)))
-            }
-            Action::ModelStart {
-                name,
-                nodes: ns,
-                params,
-            } => {
-                let fault = ModelFault {
-                    name: name.clone(),
-                    params: params
-                        .iter()
-                        .map(|(k, v)| (k.clone(), param_to_value(v)))
-                        .collect(),
-                };
-                ids(ns)
-                    .into_iter()
-                    .for_each(|n| note(self.model_fault(n, &fault)))
-            }
-            Action::ModelStop { name, nodes: ns } => ids(ns)
-                .into_iter()
-                .for_each(|n| note(self.model_fault_stop(n, name))),
-            Action::Skip { reason } => errors.push(format!("skipped: {reason}")),
-        }
-        let detail = serde_json::to_string(&step.action).unwrap_or_default();
-        let outcome = if errors.is_empty() {
-            "ok".to_owned()
-        } else {
-            errors.join("; ")
-        };
-        let f = step.fault.name().to_owned();
-        self.log(now, &f, Some(phase), &nodes, detail, outcome);
-    }
-}
-
-fn outcome_text(r: &Result<Applied, ControlError>) -> String {
-    match r {
-        Ok(Applied::Changed) => "ok".into(),
-        Ok(Applied::NoChange) => "no-change".into(),
-        Err(e) => e.to_string(),
+        crate::faults::apply_control_op(self, op)
     }
 }
 

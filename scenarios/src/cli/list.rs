@@ -50,6 +50,10 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                 }
             }
             print!("{}", shakedown_nemesis::render_catalog(&faults));
+            println!("\nOn async services (models registered with register_service):");
+            for (fault, note) in shakedown_sim::service::FAULT_NOTES {
+                println!("  {fault:<17} {note}");
+            }
             EXIT_VALID
         }
         What::Scenarios => list_scenarios(registry, &args.dir),

@@ -1,0 +1,955 @@
+//! The turmoil engine for async services: each node a turmoil host running
+//! the user's [`ServiceModel::serve`], one more host running every client
+//! process through [`ServiceModel::call`]; faults map onto turmoil's own
+//! (partition, hold, crash, bounce, per-link latency and fail rate) or onto
+//! the per-node services (clocks, disk).
+
+use super::{ClientHandle, NodeHandle, Op, ServiceModel, Services, UNSUPPORTED_FAULTS};
+use crate::clients::error_value;
+use crate::config::{SimConfig, SimError};
+use crate::control::{
+    Applied, Control, ControlError, NodeStatus, CLOCK_OFFSET_NS_MAX, CLOCK_RATE_RANGE,
+};
+use crate::faults::FaultDriver;
+use crate::net::{LinkConfig, LinkUpdate};
+use crate::node::{ClientResponse, ModelFault, NodeId};
+use crate::panic::{catch, NodePanic};
+use crate::record::{Digest, EndReason, Metrics, NodeCounters, RunRecord, Sample};
+use crate::time::Timestamp;
+use crate::trace::TraceEntry;
+use crate::workload::{Generator, OpLimit, Pacing, Workload};
+use crate::world::sub_seed;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use shakedown_checkers::{Event, EventType, History, Process, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+/// Name of the host that runs the client processes.
+const CLIENTS_HOST: &str = "clients";
+
+/// Simulated time inside a turmoil host, ns.
+fn host_now_ns() -> i64 {
+    turmoil::sim_elapsed().map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Polls a future under [`catch`]: a panic in user code becomes a
+/// [`NodePanic`], deterministically, at the poll where it happened.
+struct Caught<F: Future> {
+    fut: Pin<Box<F>>,
+    node: NodeId,
+    during: String,
+}
+
+impl<F: Future> Caught<F> {
+    fn new(fut: F, node: NodeId, during: String) -> Self {
+        Caught {
+            fut: Box::pin(fut),
+            node,
+            during,
+        }
+    }
+}
+
+impl<F: Future> Future for Caught<F> {
+    type Output = Result<F::Output, Box<NodePanic>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let during = &this.during;
+        let fut = &mut this.fut;
+        match catch(
+            this.node,
+            host_now_ns(),
+            || during.clone(),
+            || fut.as_mut().poll(cx),
+        ) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(p) => Poll::Ready(Err(p)),
+        }
+    }
+}
+
+/// The client side: the workload, Jepsen's process numbering, final reads.
+struct ClientsState {
+    count: usize,
+    nodes: usize,
+    workload: Workload,
+    generator: Generator,
+    rng: ChaCha8Rng,
+    processes: Vec<i64>,
+    issued: u64,
+    main_done: usize,
+    final_queue: Option<VecDeque<Option<Value>>>,
+    done: usize,
+}
+
+impl ClientsState {
+    fn pause_ns(&mut self) -> i64 {
+        match self.workload.pacing {
+            Pacing::ClosedLoop => 0,
+            Pacing::Rate { ops_per_s } => {
+                let max_ns = 2.0 * self.count as f64 / ops_per_s * 1e9;
+                (self.rng.random::<f64>() * max_ns) as i64
+            }
+        }
+    }
+
+    fn next_main(&mut self, now: i64) -> Option<Op> {
+        let more = match self.workload.limit {
+            OpLimit::Count(n) => self.issued < n,
+            OpLimit::DurationMs(ms) => now < ms.saturating_mul(1_000_000) as i64,
+        };
+        if !more {
+            return None;
+        }
+        let op = self.generator.next(&mut self.rng);
+        Some(Op {
+            f: op.f,
+            key: op.key,
+            value: op.value,
+        })
+    }
+}
+
+/// What the run records, shared by the engine and the hosts.
+struct Recorder {
+    history: Vec<Event>,
+    digest: Digest,
+    trace: Option<Vec<TraceEntry>>,
+    history_events_max: usize,
+    error: Option<String>,
+    panic: Option<Box<NodePanic>>,
+    clients: ClientsState,
+    counters: Vec<NodeCounters>,
+}
+
+impl Recorder {
+    fn record(&mut self, event: Event) {
+        if self.history.len() >= self.history_events_max {
+            if self.error.is_none() {
+                self.error = Some(format!(
+                    "history reached {} events (limits.history_events_max)",
+                    self.history_events_max
+                ));
+            }
+            return;
+        }
+        let mut text = String::new();
+        shakedown_checkers::edn::write_event(&mut text, &event);
+        self.digest.write_u64(event.time_ns.unwrap_or(0) as u64);
+        self.digest.write(text.as_bytes());
+        if let Some(trace) = &mut self.trace {
+            trace.push(TraceEntry {
+                sim_ns: event.time_ns.unwrap_or(0),
+                what: text,
+            });
+        }
+        self.history.push(event);
+    }
+
+    fn panicked(&mut self, panic: Box<NodePanic>) {
+        tracing::error!(node = %panic.node, sim_ns = panic.at_ns, message = %panic.message, "service panicked");
+        if self.panic.is_none() {
+            self.panic = Some(panic);
+        }
+    }
+}
+
+type Shared<T> = Rc<RefCell<T>>;
+
+async fn node_host<M: ServiceModel>(
+    model: Rc<M>,
+    services: Shared<Services>,
+    recorder: Shared<Recorder>,
+    id: NodeId,
+) -> turmoil::Result {
+    let handle = NodeHandle::new(id, services);
+    let during = format!("serve (incarnation {})", handle.incarnation());
+    let served = Caught::new(async move { model.serve(handle).await }, id, during.clone()).await;
+    let failure = match served {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(Box::new(NodePanic {
+            node: id,
+            at_ns: host_now_ns(),
+            during,
+            message: format!("serve returned an error: {e}"),
+            location: None,
+            backtrace: String::new(),
+        })),
+        Err(p) => Some(p),
+    };
+    if let Some(p) = failure {
+        recorder.borrow_mut().panicked(p);
+    }
+    Ok(())
+}
+
+async fn sleep_until_ns(at: i64) {
+    let now = host_now_ns();
+    if at > now {
+        tokio::time::sleep(Duration::from_nanos((at - now) as u64)).await;
+    }
+}
+
+/// Performs one op for client slot `c`; false if the adapter panicked.
+async fn one_op<M: ServiceModel>(model: &M, rec: &Shared<Recorder>, c: usize, op: Op) -> bool {
+    let now = host_now_ns();
+    let (process, handle, timeout_ms) = {
+        let mut r = rec.borrow_mut();
+        let process = r.clients.processes[c];
+        let node = NodeId::from_index(process.rem_euclid(r.clients.nodes as i64) as usize);
+        r.clients.issued += 1;
+        r.counters[node.index()].requests += 1;
+        let mut event = Event::new(
+            Process::Client(process),
+            EventType::Invoke,
+            op.f.clone(),
+            op.value.clone(),
+        )
+        .at(now);
+        if let Some(k) = &op.key {
+            event = event.with_key(k.clone());
+        }
+        r.record(event);
+        let handle = ClientHandle {
+            process,
+            node,
+            nodes: r.clients.nodes,
+        };
+        (process, handle, r.clients.workload.timeout_ms)
+    };
+    let (f, key, value) = (op.f.clone(), op.key.clone(), op.value.clone());
+    let during = format!("client adapter, process {process}, {f}");
+    let call = Caught::new(model.call(&handle, op), handle.node, during);
+    let resp = match tokio::time::timeout(Duration::from_millis(timeout_ms), call).await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(panic)) => {
+            rec.borrow_mut().panicked(panic);
+            return false;
+        }
+        Err(_) => ClientResponse::unknown("timeout"),
+    };
+    let now = host_now_ns();
+    let mut r = rec.borrow_mut();
+    let (kind, value, error) = match resp {
+        ClientResponse::Ok(v) => (EventType::Ok, v, None),
+        ClientResponse::Fail(e) => (EventType::Fail, value, Some(e)),
+        ClientResponse::Unknown(e) => (EventType::Info, value, Some(e)),
+    };
+    if kind != EventType::Info {
+        r.counters[handle.node.index()].responses += 1;
+    }
+    let mut event = Event::new(Process::Client(process), kind, f, value).at(now);
+    event.key = key;
+    if let Some(e) = error {
+        event.extra.push((Value::keyword("error"), error_value(e)));
+    }
+    r.record(event);
+    if kind == EventType::Info {
+        let count = r.clients.count as i64;
+        r.clients.processes[c] += count;
+    }
+    true
+}
+
+/// One client slot: main phase, then its share of the final reads.
+async fn client_slot<M: ServiceModel>(model: Rc<M>, rec: Shared<Recorder>, c: usize) {
+    let first = rec.borrow_mut().clients.pause_ns();
+    sleep_until_ns(host_now_ns().saturating_add(first)).await;
+    loop {
+        let invoked = host_now_ns();
+        let Some(op) = rec.borrow_mut().clients.next_main(invoked) else {
+            break;
+        };
+        if !one_op(model.as_ref(), &rec, c, op).await {
+            return;
+        }
+        // Rate pacing spaces invocations, as the callback engine does.
+        let pause = rec.borrow_mut().clients.pause_ns();
+        sleep_until_ns(invoked.saturating_add(pause)).await;
+    }
+    let final_at = {
+        let mut r = rec.borrow_mut();
+        r.clients.main_done += 1;
+        r.clients.workload.final_reads_at_ms
+    };
+    if let Some(at_ms) = final_at {
+        let at = at_ms.saturating_mul(1_000_000) as i64;
+        loop {
+            let ready = {
+                let r = rec.borrow();
+                r.clients.main_done == r.clients.count && host_now_ns() >= at
+            };
+            if ready {
+                break;
+            }
+            sleep_until_ns(host_now_ns().max(at).saturating_add(1_000_000)).await;
+        }
+        loop {
+            let key = {
+                let mut r = rec.borrow_mut();
+                if r.clients.final_queue.is_none() {
+                    let keys = r.clients.generator.all_keys();
+                    r.clients.final_queue = Some(keys.into());
+                }
+                r.clients.final_queue.as_mut().and_then(VecDeque::pop_front)
+            };
+            let Some(key) = key else { break };
+            let op = Op {
+                f: "read".to_owned(),
+                key,
+                value: Value::Nil,
+            };
+            if !one_op(model.as_ref(), &rec, c, op).await {
+                return;
+            }
+        }
+    }
+    rec.borrow_mut().clients.done += 1;
+}
+
+async fn clients_host<M: ServiceModel>(model: Rc<M>, rec: Shared<Recorder>) -> turmoil::Result {
+    let count = rec.borrow().clients.count;
+    let tasks: Vec<_> = (0..count)
+        .map(|c| tokio::task::spawn_local(client_slot(model.clone(), rec.clone(), c)))
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    Ok(())
+}
+
+/// What the engine last told turmoil about one pair of hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkState {
+    Healthy,
+    Held,
+    /// Cut in the directions marked (a -> b, b -> a).
+    Cut(bool, bool),
+}
+
+/// An async service cluster on turmoil. Build it with
+/// [`ServiceCluster::new`], break it through [`Control`], advance it with
+/// [`ServiceCluster::step`], collect the record with
+/// [`ServiceCluster::finish`]; [`run_service`] does all of that.
+pub struct ServiceCluster<M: ServiceModel> {
+    sim: turmoil::Sim<'static>,
+    model: Rc<M>,
+    services: Shared<Services>,
+    recorder: Shared<Recorder>,
+    hosts: Vec<String>,
+    seed: u64,
+    duration_ns: i64,
+    network: LinkConfig,
+    faults: FaultDriver,
+    metrics: Metrics,
+    next_sample_ns: i64,
+    interval_ns: i64,
+    cut: BTreeSet<(u32, u32)>,
+    paused: BTreeSet<u32>,
+    links: BTreeMap<(u32, u32), LinkState>,
+}
+
+fn duration_of_ns(ns: u64) -> Duration {
+    Duration::from_nanos(ns)
+}
+
+impl<M: ServiceModel> ServiceCluster<M> {
+    /// Validates `config` and builds the cluster; nothing runs yet.
+    pub fn new(config: &SimConfig, model: M) -> Result<Self, SimError> {
+        config.validate()?;
+        model
+            .validate(config.nodes)
+            .map_err(|m| SimError::Config(format!("model `{}`: {m}", model.name())))?;
+        if config.network.duplicate_rate > 0.0 {
+            return Err(SimError::Config(format!(
+                "network: duplicate_rate {} cannot apply to an async service: {}",
+                config.network.duplicate_rate, UNSUPPORTED_FAULTS[0].1
+            )));
+        }
+        if let Some(schedule) = &config.nemesis {
+            for event in &schedule.events {
+                let name = event.fault.name();
+                if let Some((_, why)) = UNSUPPORTED_FAULTS.iter().find(|(n, _)| *n == name) {
+                    return Err(SimError::Config(format!(
+                        "nemesis schedule: `{name}` cannot apply to an async service: {why}"
+                    )));
+                }
+            }
+            crate::faults::check_schedule(config, &model.roles(), &[])?;
+        }
+        let tick = Duration::from_micros(config.tick_us);
+        let base = config.network.latency.base_ns;
+        let mut builder = turmoil::Builder::new();
+        builder
+            .tick_duration(tick)
+            .simulation_duration(Duration::from_millis(config.duration_ms) + tick * 4)
+            .epoch(SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600))
+            .rng_seed(sub_seed(config.seed, "turmoil"))
+            .min_message_latency(duration_of_ns(base))
+            .max_message_latency(duration_of_ns(
+                base.saturating_add(config.network.latency.jitter_ns),
+            ));
+        if config.network.loss_rate > 0.0 {
+            builder.fail_rate(config.network.loss_rate);
+        }
+        let mut sim = builder.build();
+
+        let model = Rc::new(model);
+        let services = Rc::new(RefCell::new(Services::new(
+            config.seed,
+            config.nodes,
+            host_now_ns,
+        )));
+        let recorder = Rc::new(RefCell::new(Recorder {
+            history: Vec::new(),
+            digest: Digest::default(),
+            trace: config.trace.then(Vec::new),
+            history_events_max: config.limits.history_events_max,
+            error: None,
+            panic: None,
+            clients: ClientsState {
+                count: config.clients,
+                nodes: config.nodes,
+                workload: config.workload.clone(),
+                generator: Generator::new(&config.workload),
+                rng: ChaCha8Rng::seed_from_u64(sub_seed(config.seed, "workload")),
+                processes: (0..config.clients as i64).collect(),
+                issued: 0,
+                main_done: 0,
+                final_queue: None,
+                done: 0,
+            },
+            counters: vec![NodeCounters::default(); config.nodes],
+        }));
+        let mut hosts = Vec::with_capacity(config.nodes);
+        for i in 0..config.nodes {
+            let id = NodeId::from_index(i);
+            let name = id.name();
+            let (m, s, r) = (model.clone(), services.clone(), recorder.clone());
+            sim.host(name.as_str(), move || {
+                node_host(m.clone(), s.clone(), r.clone(), id)
+            });
+            hosts.push(name);
+        }
+        if config.clients > 0 {
+            let (m, r) = (model.clone(), recorder.clone());
+            sim.host(CLIENTS_HOST, move || clients_host(m.clone(), r.clone()));
+        }
+        let interval_ns = i64::try_from(config.metrics_interval_ms)
+            .unwrap_or(i64::MAX / 1_000_000)
+            .saturating_mul(1_000_000);
+        Ok(ServiceCluster {
+            sim,
+            model,
+            services,
+            recorder,
+            hosts: hosts.clone(),
+            seed: config.seed,
+            duration_ns: i64::try_from(config.duration_ms)
+                .unwrap_or(i64::MAX)
+                .saturating_mul(1_000_000),
+            network: config.network,
+            faults: FaultDriver::new(config),
+            metrics: Metrics {
+                interval_ms: config.metrics_interval_ms,
+                node_names: hosts,
+                samples: Vec::new(),
+            },
+            next_sample_ns: 0,
+            interval_ns,
+            cut: BTreeSet::new(),
+            paused: BTreeSet::new(),
+            links: BTreeMap::new(),
+        })
+    }
+
+    /// Simulated time now, ns.
+    pub fn now_ns(&self) -> i64 {
+        i64::try_from(self.sim.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    }
+
+    /// One engine tick: due faults, a metric sample if due, then every host.
+    pub fn step(&mut self) -> Result<(), SimError> {
+        let now = self.now_ns();
+        let mut faults = std::mem::take(&mut self.faults);
+        let model = self.model.clone();
+        let events = faults.apply_due(self, now, || model.roles().into_iter().collect());
+        self.faults = faults;
+        for event in events {
+            self.recorder.borrow_mut().record(event);
+        }
+        if now >= self.next_sample_ns {
+            self.sample(now);
+            self.next_sample_ns = now.saturating_add(self.interval_ns);
+        }
+        let at_ms = (now / 1_000_000) as u64;
+        if let Err(e) = self.sim.step() {
+            return Err(SimError::Engine {
+                at_ms,
+                message: e.to_string(),
+            });
+        }
+        if self.recorder.borrow().panic.is_some() {
+            let panic = self.recorder.borrow_mut().panic.take();
+            let record = self.take_record(EndReason::Crashed);
+            let panic = panic.map(|p| *p).unwrap_or_else(|| NodePanic {
+                node: NodeId(0),
+                at_ns: record.end_ns,
+                during: "unknown".into(),
+                message: "a service panicked".into(),
+                location: None,
+                backtrace: String::new(),
+            });
+            return Err(SimError::Crashed(Box::new(crate::config::CrashedRun {
+                panic,
+                record,
+            })));
+        }
+        if let Some(message) = self.recorder.borrow_mut().error.take() {
+            return Err(SimError::Engine { at_ms, message });
+        }
+        Ok(())
+    }
+
+    /// Steps until `duration` more simulated time has passed.
+    pub fn run_for(&mut self, duration: Duration) -> Result<(), SimError> {
+        let end = self
+            .now_ns()
+            .saturating_add(i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX));
+        while self.now_ns() < end {
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    /// True once every client is done and no scheduled fault remains. A
+    /// run without clients lasts its whole duration.
+    pub fn is_done(&self) -> bool {
+        let r = self.recorder.borrow();
+        r.clients.count > 0 && r.clients.done == r.clients.count && self.faults.is_done()
+    }
+
+    /// Steps until the workload and the schedule are done, or the time
+    /// limit; returns why it stopped.
+    pub fn run_to_end(&mut self) -> Result<EndReason, SimError> {
+        loop {
+            if self.is_done() {
+                return Ok(EndReason::Completed);
+            }
+            if self.now_ns() >= self.duration_ns {
+                return Ok(EndReason::TimeLimit);
+            }
+            self.step()?;
+        }
+    }
+
+    /// The history so far.
+    pub fn history(&self) -> History {
+        History::new(self.recorder.borrow().history.clone())
+    }
+
+    /// A copy of a node's disk as reads see it now.
+    pub fn disk(&self, node: NodeId) -> Result<crate::Storage, ControlError> {
+        self.check(node)?;
+        Ok(self.services.borrow().nodes[node.index()].disk.clone())
+    }
+
+    /// The gauges a node reported last (empty while crashed).
+    pub fn gauges(&self, node: NodeId) -> Result<BTreeMap<String, f64>, ControlError> {
+        self.check(node)?;
+        Ok(self.services.borrow().nodes[node.index()].gauges.clone())
+    }
+
+    /// Ends the run and returns its record.
+    pub fn finish(mut self, ended: EndReason) -> RunRecord {
+        self.take_record(ended)
+    }
+
+    fn take_record(&mut self, ended: EndReason) -> RunRecord {
+        let now = self.now_ns();
+        self.sample(now);
+        let mut r = self.recorder.borrow_mut();
+        let delivered = r.counters.iter().map(|c| c.requests).sum();
+        RunRecord {
+            seed: self.seed,
+            history: History::new(std::mem::take(&mut r.history)),
+            nemesis_log: std::mem::take(&mut self.faults.log),
+            metrics: std::mem::take(&mut self.metrics),
+            digest: r.digest.value(),
+            delivered,
+            end_ns: now,
+            ended,
+            trace: r.trace.as_mut().map(std::mem::take).unwrap_or_default(),
+        }
+    }
+
+    fn sample(&mut self, now: i64) {
+        if self
+            .metrics
+            .samples
+            .last()
+            .is_some_and(|s| s.time_ns == now)
+        {
+            return;
+        }
+        let r = self.recorder.borrow();
+        let s = self.services.borrow();
+        self.metrics.samples.push(Sample {
+            time_ns: now,
+            nodes: r.counters.clone(),
+            gauges: s.nodes.iter().map(|n| n.gauges.clone()).collect(),
+        });
+    }
+
+    fn check(&self, node: NodeId) -> Result<(), ControlError> {
+        let nodes = self.hosts.len();
+        if node.index() >= nodes {
+            Err(ControlError::UnknownNode { node, nodes })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn host_name(&self, i: u32) -> &str {
+        self.hosts
+            .get(i as usize)
+            .map_or(CLIENTS_HOST, String::as_str)
+    }
+
+    /// Tells turmoil the state every link should be in now (cut links
+    /// dropped, links of paused nodes held), touching only what changed.
+    fn apply_links(&mut self) {
+        let n = self.hosts.len() as u32;
+        // The clients host (index n) exists only with clients.
+        let last = if self.recorder.borrow().clients.count > 0 {
+            n
+        } else {
+            n.saturating_sub(1)
+        };
+        for a in 0..=last {
+            for b in (a + 1)..=last {
+                let ab = self.cut.contains(&(a, b));
+                let ba = self.cut.contains(&(b, a));
+                let want = if ab || ba {
+                    LinkState::Cut(ab, ba)
+                } else if self.paused.contains(&a) || self.paused.contains(&b) {
+                    LinkState::Held
+                } else {
+                    LinkState::Healthy
+                };
+                let had = self
+                    .links
+                    .get(&(a, b))
+                    .copied()
+                    .unwrap_or(LinkState::Healthy);
+                if had == want {
+                    continue;
+                }
+                let (ha, hb) = (self.host_name(a).to_owned(), self.host_name(b).to_owned());
+                match want {
+                    LinkState::Healthy => self.sim.release(ha.as_str(), hb.as_str()),
+                    LinkState::Held => self.sim.hold(ha.as_str(), hb.as_str()),
+                    LinkState::Cut(true, true) => {
+                        self.sim.repair(ha.as_str(), hb.as_str());
+                        self.sim.partition(ha.as_str(), hb.as_str());
+                    }
+                    LinkState::Cut(ab, ba) => {
+                        self.sim.repair(ha.as_str(), hb.as_str());
+                        if ab {
+                            self.sim.partition_oneway(ha.as_str(), hb.as_str());
+                        }
+                        if ba {
+                            self.sim.partition_oneway(hb.as_str(), ha.as_str());
+                        }
+                    }
+                }
+                self.links.insert((a, b), want);
+            }
+        }
+    }
+}
+
+/// Runs an async service under `config` on turmoil until the workload and
+/// the fault schedule are done (or the time limit), and returns the same
+/// [`RunRecord`] a callback model's run does.
+pub fn run_service<M: ServiceModel>(config: &SimConfig, model: M) -> Result<RunRecord, SimError> {
+    let span = tracing::info_span!("run", seed = config.seed, model = model.name());
+    let _guard = span.enter();
+    let mut cluster = ServiceCluster::new(config, model)?;
+    let ended = cluster.run_to_end()?;
+    Ok(cluster.finish(ended))
+}
+
+impl<M: ServiceModel> Control for ServiceCluster<M> {
+    fn node_count(&self) -> usize {
+        self.hosts.len()
+    }
+
+    fn sim_now_ns(&self) -> i64 {
+        self.now_ns()
+    }
+
+    fn status(&self, node: NodeId) -> Result<NodeStatus, ControlError> {
+        self.check(node)?;
+        Ok(self.services.borrow().nodes[node.index()].status)
+    }
+
+    fn partition(&mut self, cut: &[(NodeId, NodeId)]) -> Result<Applied, ControlError> {
+        for (a, b) in cut {
+            self.check(*a)?;
+            self.check(*b)?;
+        }
+        let links: BTreeSet<(u32, u32)> = cut
+            .iter()
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (a.0, b.0))
+            .collect();
+        if self.cut == links {
+            return Ok(Applied::NoChange);
+        }
+        self.cut = links;
+        self.apply_links();
+        Ok(Applied::Changed)
+    }
+
+    fn cut(&self) -> Vec<(NodeId, NodeId)> {
+        self.cut
+            .iter()
+            .map(|&(a, b)| (NodeId(a), NodeId(b)))
+            .collect()
+    }
+
+    fn heal(&mut self) -> Applied {
+        if self.cut.is_empty() {
+            return Applied::NoChange;
+        }
+        self.cut.clear();
+        self.apply_links();
+        Applied::Changed
+    }
+
+    fn crash(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        {
+            let mut s = self.services.borrow_mut();
+            let state = &mut s.nodes[node.index()];
+            if state.status == NodeStatus::Crashed {
+                return Ok(Applied::NoChange);
+            }
+            state.status = NodeStatus::Crashed;
+            state.disk.crash();
+            state.roles.clear();
+            state.gauges.clear();
+        }
+        tracing::info!(node = %node, sim_ns = self.now_ns(), "crash");
+        self.sim.crash(self.hosts[node.index()].as_str());
+        if self.paused.remove(&node.0) {
+            self.apply_links();
+        }
+        Ok(Applied::Changed)
+    }
+
+    fn restart(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        {
+            let mut s = self.services.borrow_mut();
+            let state = &mut s.nodes[node.index()];
+            if state.status != NodeStatus::Crashed {
+                return Ok(Applied::NoChange);
+            }
+            state.status = NodeStatus::Up;
+            state.incarnation += 1;
+        }
+        tracing::info!(node = %node, sim_ns = self.now_ns(), "restart");
+        self.sim.bounce(self.hosts[node.index()].as_str());
+        Ok(Applied::Changed)
+    }
+
+    fn pause(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        {
+            let mut s = self.services.borrow_mut();
+            let state = &mut s.nodes[node.index()];
+            if state.status != NodeStatus::Up {
+                return Ok(Applied::NoChange);
+            }
+            state.status = NodeStatus::Paused;
+        }
+        self.paused.insert(node.0);
+        self.apply_links();
+        Ok(Applied::Changed)
+    }
+
+    fn resume(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        {
+            let mut s = self.services.borrow_mut();
+            let state = &mut s.nodes[node.index()];
+            if state.status != NodeStatus::Paused {
+                return Ok(Applied::NoChange);
+            }
+            state.status = NodeStatus::Up;
+        }
+        self.paused.remove(&node.0);
+        self.apply_links();
+        Ok(Applied::Changed)
+    }
+
+    fn clock(&self, node: NodeId) -> Result<Timestamp, ControlError> {
+        self.check(node)?;
+        Ok(self.services.borrow().nodes[node.index()]
+            .clock
+            .local_at(self.now_ns()))
+    }
+
+    fn clock_set(&mut self, node: NodeId, to: Timestamp) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        if to.0.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64 {
+            return Err(ControlError::BadValue(format!(
+                "clock reading {to} is absurd: at most 10 years from the start"
+            )));
+        }
+        let now = self.now_ns();
+        self.services.borrow_mut().nodes[node.index()]
+            .clock
+            .set(now, to);
+        Ok(Applied::Changed)
+    }
+
+    fn clock_bump(&mut self, node: NodeId, delta_ns: i64) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let now = self.now_ns();
+        let mut s = self.services.borrow_mut();
+        let clock = &mut s.nodes[node.index()].clock;
+        let after = clock.offset_ns_at(now).saturating_add(delta_ns);
+        if delta_ns.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64
+            || after.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64
+        {
+            return Err(ControlError::BadValue(format!(
+                "clock bump of {delta_ns} ns is absurd: a clock may be at most 10 years off"
+            )));
+        }
+        clock.bump(now, delta_ns);
+        Ok(Applied::Changed)
+    }
+
+    fn clock_drift(&mut self, node: NodeId, rate: f64) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        if !CLOCK_RATE_RANGE.contains(&rate) {
+            return Err(ControlError::BadValue(format!(
+                "clock rate {rate} is absurd: use 0.01 to 100 clock seconds per second (1.0 is true time)"
+            )));
+        }
+        let now = self.now_ns();
+        self.services.borrow_mut().nodes[node.index()]
+            .clock
+            .set_rate(now, rate);
+        Ok(Applied::Changed)
+    }
+
+    fn clock_reset(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let mut s = self.services.borrow_mut();
+        let clock = &mut s.nodes[node.index()].clock;
+        if *clock == crate::time::NodeClock::new() {
+            return Ok(Applied::NoChange);
+        }
+        clock.reset();
+        Ok(Applied::Changed)
+    }
+
+    fn update_link(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        update: &LinkUpdate,
+    ) -> Result<Applied, ControlError> {
+        self.check(from)?;
+        self.check(to)?;
+        update.validate().map_err(ControlError::BadValue)?;
+        if update.duplicate_rate.is_some_and(|r| r > 0.0) {
+            return Err(ControlError::BadValue(format!(
+                "packet duplication cannot apply to an async service: {}",
+                UNSUPPORTED_FAULTS[0].1
+            )));
+        }
+        if from == to {
+            return Ok(Applied::NoChange);
+        }
+        let (a, b) = (
+            self.hosts[from.index()].clone(),
+            self.hosts[to.index()].clone(),
+        );
+        // turmoil's links are undirected: a change to a -> b is a change
+        // to b -> a too.
+        if let Some(l) = update.latency {
+            self.sim
+                .set_link_latency(a.as_str(), b.as_str(), duration_of_ns(l.base_ns));
+            self.sim.set_link_max_message_latency(
+                a.as_str(),
+                b.as_str(),
+                duration_of_ns(l.base_ns.saturating_add(l.jitter_ns)),
+            );
+        }
+        if let Some(rate) = update.loss_rate {
+            self.sim.set_link_fail_rate(a.as_str(), b.as_str(), rate);
+        }
+        Ok(Applied::Changed)
+    }
+
+    fn net_reset(&mut self, node: NodeId) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        let defaults = LinkUpdate {
+            latency: Some(self.network.latency),
+            loss_rate: Some(self.network.loss_rate),
+            duplicate_rate: None,
+        };
+        for other in (0..self.hosts.len()).map(NodeId::from_index) {
+            self.update_link(node, other, &defaults)?;
+        }
+        Ok(Applied::Changed)
+    }
+
+    fn model_fault(&mut self, node: NodeId, fault: &ModelFault) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        Err(ControlError::ModelFault {
+            name: fault.name.clone(),
+            node,
+            reason: "async services declare no model faults".into(),
+        })
+    }
+
+    fn model_fault_stop(&mut self, node: NodeId, name: &str) -> Result<Applied, ControlError> {
+        self.check(node)?;
+        Err(ControlError::ModelFault {
+            name: name.to_owned(),
+            node,
+            reason: "async services declare no model faults".into(),
+        })
+    }
+
+    fn roles(&self) -> BTreeMap<String, Vec<NodeId>> {
+        let s = self.services.borrow();
+        let mut roles: BTreeMap<String, Vec<NodeId>> = BTreeMap::new();
+        for (i, n) in s.nodes.iter().enumerate() {
+            if n.status == NodeStatus::Crashed {
+                continue;
+            }
+            for role in &n.roles {
+                roles
+                    .entry(role.clone())
+                    .or_default()
+                    .push(NodeId::from_index(i));
+            }
+        }
+        roles
+    }
+}
