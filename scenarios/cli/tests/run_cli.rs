@@ -398,3 +398,26 @@ fn every_help_lists_the_exit_codes() {
         assert!(t.contains("3 bad input"), "{args:?}: {t}");
     }
 }
+
+#[test]
+fn run_json_prints_one_object_per_seed_then_a_summary() {
+    let out = temp_dir("json");
+    let o = shakedown(&["run", LOST_WRITES, "--json", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let objects: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let (summary, seeds) = objects.split_last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["status"], "met");
+    assert_eq!(summary["seeds_run"].as_u64().unwrap() as usize, seeds.len());
+    assert!(seeds.iter().all(|s| s["type"] == "seed"));
+    let positions: Vec<u64> = seeds.iter().map(|s| s["seed"].as_u64().unwrap()).collect();
+    let mut sorted = positions.clone();
+    sorted.sort();
+    assert_eq!(positions, sorted, "seed order");
+    assert_eq!(seeds.last().unwrap()["outcome"], "invalid");
+    assert!(summary["report"].as_str().unwrap().ends_with("report.html"));
+}

@@ -36,6 +36,10 @@ pub struct Args {
     /// One line per seed instead of a progress bar.
     #[arg(long)]
     pub lines: bool,
+    /// Machine-readable output on stdout: one JSON object per seed run (in
+    /// seed order), then one summary object per scenario; no progress.
+    #[arg(long)]
+    pub json: bool,
     /// Write one JSON summary per scenario to this file (for merging shards).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
@@ -110,7 +114,9 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
         keep_going: args.keep_going,
         artifacts: args.artifacts,
         out_dir: args.out.clone().unwrap_or_else(runner::default_out_dir),
-        progress: if args.lines {
+        progress: if args.json {
+            Progress::Quiet
+        } else if args.lines {
             Progress::Lines
         } else {
             Progress::Auto
@@ -131,7 +137,11 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
     for scenario in &scenarios {
         match runner::sweep(scenario, registry, &options) {
             Ok(sweep) => {
-                println!("{}", sweep.summary());
+                if args.json {
+                    print_json(&sweep);
+                } else {
+                    println!("{}", sweep.summary());
+                }
                 summaries.push(crate::shard::SweepSummary::of(&sweep));
                 code = worse(code, sweep.status().exit_code());
             }
@@ -150,4 +160,47 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
         }
     }
     code
+}
+
+/// `--json`: one object per seed, then the summary.
+fn print_json(sweep: &runner::Sweep) {
+    let summary = crate::shard::SweepSummary::of(sweep);
+    for (run, result) in sweep.runs.iter().zip(&summary.runs) {
+        let line = serde_json::json!({
+            "type": "seed",
+            "scenario": summary.path,
+            "seed": result.seed,
+            "seed_hex": result.seed_hex,
+            "outcome": result.outcome,
+            "detail": runner::outcome_line(run),
+            "ops": result.ops,
+            "sim_ns": result.sim_ns,
+            "dir": result.dir,
+        });
+        println!("{line}");
+    }
+    let counts: serde_json::Map<String, serde_json::Value> = runner::RunOutcome::ALL
+        .iter()
+        .map(|o| (o.name().to_owned(), sweep.count(*o).into()))
+        .collect();
+    let notable = sweep.notable();
+    let line = serde_json::json!({
+        "type": "summary",
+        "scenario": summary.path,
+        "expect": sweep.expect.name(),
+        "status": match sweep.status() {
+            runner::Status::Met => "met",
+            runner::Status::Contradicted => "contradicted",
+            runner::Status::Unknown => "unknown",
+        },
+        "exit_code": sweep.status().exit_code(),
+        "seeds_planned": sweep.seeds_planned,
+        "seeds_run": sweep.runs.len(),
+        "set_aside": sweep.set_aside,
+        "counts": counts,
+        "notable_seed": notable.map(|r| r.seed),
+        "report": notable.and_then(|r| r.dir.as_ref()).map(|d| d.join(crate::artifacts::REPORT_HTML).display().to_string()),
+        "ops": sweep.ops(),
+    });
+    println!("{line}");
 }
