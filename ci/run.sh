@@ -17,6 +17,10 @@ bash ci/msrv.sh
 
 echo "== cargo package (the library crates, verified by building them from their packages)"
 mkdir -p target
+# cargo extracts the packages it verifies into a registry cache keyed by the
+# package directory's path and the version, and reuses a stale extraction
+# from an earlier run at the same path: drop our own crates from it first.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/shakedown-*
 if ! cargo package --locked -p shakedown-checkers -p shakedown-nemesis -p shakedown-sim -p shakedown >target/ci-package.log 2>&1; then
     cat target/ci-package.log
     echo "cargo package failed"
