@@ -85,6 +85,67 @@ impl NodeClock {
         Self::default()
     }
 
+    /// The nemesis's `clock-set` at simulated `now`, refusing absurd readings.
+    /// Every engine applies clock faults through these `fault_*` methods.
+    pub fn fault_set(
+        &mut self,
+        now: i64,
+        to: Timestamp,
+    ) -> Result<crate::control::Applied, crate::control::ControlError> {
+        use crate::control::{Applied, ControlError, CLOCK_OFFSET_NS_MAX};
+        if to.0.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64 {
+            return Err(ControlError::BadValue(format!(
+                "clock reading {to} is absurd: at most 10 years from the start"
+            )));
+        }
+        self.set(now, to);
+        Ok(Applied::Changed)
+    }
+
+    /// `clock-bump` by `delta_ns`, refusing a clock more than 10 years off.
+    pub fn fault_bump(
+        &mut self,
+        now: i64,
+        delta_ns: i64,
+    ) -> Result<crate::control::Applied, crate::control::ControlError> {
+        use crate::control::{Applied, ControlError, CLOCK_OFFSET_NS_MAX};
+        let after = self.offset_ns_at(now).saturating_add(delta_ns);
+        if delta_ns.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64
+            || after.unsigned_abs() > CLOCK_OFFSET_NS_MAX as u64
+        {
+            return Err(ControlError::BadValue(format!(
+                "clock bump of {delta_ns} ns is absurd: a clock may be at most 10 years off"
+            )));
+        }
+        self.bump(now, delta_ns);
+        Ok(Applied::Changed)
+    }
+
+    /// `clock-drift` to `rate` clock seconds per second.
+    pub fn fault_drift(
+        &mut self,
+        now: i64,
+        rate: f64,
+    ) -> Result<crate::control::Applied, crate::control::ControlError> {
+        use crate::control::{Applied, ControlError, CLOCK_RATE_RANGE};
+        if !CLOCK_RATE_RANGE.contains(&rate) {
+            return Err(ControlError::BadValue(format!(
+                "clock rate {rate} is absurd: use 0.01 to 100 clock seconds per second (1.0 is true time)"
+            )));
+        }
+        self.set_rate(now, rate);
+        Ok(Applied::Changed)
+    }
+
+    /// `clock-reset`: back to simulated time (no change if already there).
+    pub fn fault_reset(&mut self) -> crate::control::Applied {
+        if *self == NodeClock::new() {
+            return crate::control::Applied::NoChange;
+        }
+        self.reset();
+        crate::control::Applied::Changed
+    }
+
     /// The local reading at simulated time `sim_ns`.
     pub fn local_at(&self, sim_ns: i64) -> Timestamp {
         let elapsed = sim_ns.saturating_sub(self.anchor_sim_ns);
