@@ -34,4 +34,5 @@ echo "== your-system: cargo run -- list models"
 cargo run -q -- list models | grep quorum-register
 
 echo "== your-system: cargo test"
+mkdir -p ../../target
 cargo test 2>&1 | tee ../../target/your-system-test.log

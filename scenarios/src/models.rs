@@ -68,20 +68,34 @@ pub enum RunError {
     Sim(#[from] SimError),
 }
 
-/// A model registered with its settings type `S` and builder.
-struct Entry<S, M, F> {
+/// A model registered with its settings type `S` and builder; `K` says how
+/// it runs ([`Callback`] or [`Service`]).
+struct Entry<S, M, F, K> {
     name: String,
     description: String,
     build: F,
-    _types: std::marker::PhantomData<fn(S) -> M>,
+    _types: std::marker::PhantomData<fn(S, K) -> M>,
 }
 
-impl<S, M, F> Entry<S, M, F>
+/// [`Entry`] marker: a callback model ([`ClusterModel`]).
+struct Callback;
+/// [`Entry`] marker: an async service ([`ServiceModel`]).
+struct Service;
+
+impl<S, M, F, K> Entry<S, M, F, K>
 where
     S: DeserializeOwned,
-    M: ClusterModel,
     F: Fn(S) -> M + Send + Sync,
 {
+    fn new(name: String, description: String, build: F) -> Self {
+        Entry {
+            name,
+            description,
+            build,
+            _types: std::marker::PhantomData,
+        }
+    }
+
     fn model(&self, settings: &toml::Table) -> Result<M, String> {
         let s: S = toml::Value::Table(settings.clone())
             .try_into()
@@ -90,7 +104,7 @@ where
     }
 }
 
-impl<S, M, F> ClusterRunner for Entry<S, M, F>
+impl<S, M, F> ClusterRunner for Entry<S, M, F, Callback>
 where
     S: DeserializeOwned,
     M: ClusterModel,
@@ -121,29 +135,7 @@ where
     }
 }
 
-/// An async service registered with its settings type `S` and builder.
-struct ServiceEntry<S, M, F> {
-    name: String,
-    description: String,
-    build: F,
-    _types: std::marker::PhantomData<fn(S) -> M>,
-}
-
-impl<S, M, F> ServiceEntry<S, M, F>
-where
-    S: DeserializeOwned,
-    M: ServiceModel,
-    F: Fn(S) -> M + Send + Sync,
-{
-    fn model(&self, settings: &toml::Table) -> Result<M, String> {
-        let s: S = toml::Value::Table(settings.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| e.message().to_owned())?;
-        Ok((self.build)(s))
-    }
-}
-
-impl<S, M, F> ClusterRunner for ServiceEntry<S, M, F>
+impl<S, M, F> ClusterRunner for Entry<S, M, F, Service>
 where
     S: DeserializeOwned,
     M: ServiceModel,
@@ -290,12 +282,7 @@ impl Registry {
         F: Fn(S) -> M + Send + Sync + 'static,
     {
         let name = name.into();
-        let entry = Entry {
-            name: name.clone(),
-            description: description.into(),
-            build,
-            _types: std::marker::PhantomData,
-        };
+        let entry: Entry<S, M, F, Callback> = Entry::new(name.clone(), description.into(), build);
         self.models.insert(name, Arc::new(entry));
         self
     }
@@ -316,12 +303,7 @@ impl Registry {
         F: Fn(S) -> M + Send + Sync + 'static,
     {
         let name = name.into();
-        let entry = ServiceEntry {
-            name: name.clone(),
-            description: description.into(),
-            build,
-            _types: std::marker::PhantomData,
-        };
+        let entry: Entry<S, M, F, Service> = Entry::new(name.clone(), description.into(), build);
         self.models.insert(name, Arc::new(entry));
         self
     }

@@ -16,7 +16,7 @@ use crate::scenario::{Expect, Scenario};
 use crate::seeds::{format_seed, SeedSet};
 use rayon::prelude::*;
 use shakedown_checkers::{History, Outcome, Verdict};
-use shakedown_sim::{first_divergence, Divergence, NodePanic, RunRecord, SimError};
+use shakedown_sim::{first_divergence, Divergence, NodePanic, RunRecord, SimError, TraceEntry};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -398,12 +398,21 @@ pub fn run_seed(
         let second = simulate(runner.as_ref(), scenario, &config).map_err(seed_err)?;
         let divergence = match (&first.record, &second.record) {
             (Some(a), Some(b)) => first_divergence(a, b),
-            _ if first.failure != second.failure => Some(Divergence {
-                step: None,
-                first: None,
-                second: None,
-                digests: (0, 0),
-            }),
+            _ if first.failure != second.failure => {
+                let end = |s: &Simulated| TraceEntry {
+                    sim_ns: s.record.as_ref().map_or(0, |r| r.end_ns),
+                    what: s
+                        .failure
+                        .clone()
+                        .unwrap_or_else(|| "the run finished".to_owned()),
+                };
+                Some(Divergence {
+                    step: None,
+                    first: Some(end(&first)),
+                    second: Some(end(&second)),
+                    digests: (0, 0),
+                })
+            }
             _ => None,
         };
         if let Some(d) = divergence {

@@ -30,7 +30,8 @@ impl fmt::Display for TraceEntry {
 /// Where two runs of the same seed first differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Divergence {
-    /// Index of the first differing step, when both runs were traced.
+    /// Index of the first differing step, when both runs were traced. With
+    /// none, `first` and `second` (if set) say how each run ended.
     pub step: Option<usize>,
     /// That step in the first run (`None`: the first run had ended).
     pub first: Option<TraceEntry>,
@@ -59,11 +60,19 @@ impl fmt::Display for Divergence {
                 writeln!(f, "  first run:  {}", side(&self.first))?;
                 writeln!(f, "  second run: {}", side(&self.second))?;
             }
-            None => writeln!(
-                f,
-                "two runs of the same seed ended with different digests ({:016x} and {:016x})",
-                self.digests.0, self.digests.1
-            )?,
+            None => match (&self.first, &self.second) {
+                // No steps to compare (one run could not finish): how each ended.
+                (Some(a), Some(b)) => {
+                    writeln!(f, "two runs of the same seed ended differently:")?;
+                    writeln!(f, "  first run:  {a}")?;
+                    writeln!(f, "  second run: {b}")?;
+                }
+                _ => writeln!(
+                    f,
+                    "two runs of the same seed ended with different digests ({:016x} and {:016x})",
+                    self.digests.0, self.digests.1
+                )?,
+            },
         }
         write!(f, "  {USUAL_CAUSES}")
     }
