@@ -22,6 +22,7 @@ pub mod edn;
 pub mod format;
 pub mod history;
 pub mod jsonl;
+pub mod lost;
 mod meter;
 pub mod model;
 pub mod models;
@@ -38,6 +39,7 @@ pub use format::{
     write_history_file, HistoryFormat, ParseError, ReadError, ReadLimits,
 };
 pub use history::{Completion, Event, EventType, History, Op, PairingError, Process, Skipped};
+pub use lost::{lost_writes, LostWrite};
 pub use model::{model_by_name, AnyModel, CheckError, Model, ModelError, ValueFlow, MODELS};
 pub use value::Value;
 pub use verdict::{Budget, CheckOptions, CheckReport, Counterexample, OpSummary, Outcome, Verdict};

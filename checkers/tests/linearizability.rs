@@ -7,7 +7,8 @@ use proptest::test_runner::{Config, TestRunner};
 use shakedown_checkers::model::{Model, ModelError, RegisterAccess};
 use shakedown_checkers::models::{CasRegister, Kv, MultiRegister, Mutex, Register};
 use shakedown_checkers::{
-    check, edn, Budget, Completion, Event, EventType, History, Op, Outcome, Process, Value,
+    check, edn, lost_writes, Budget, Completion, Event, EventType, History, Op, Outcome, Process,
+    Value,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -260,6 +261,7 @@ fn small_histories_agree_with_brute_force() {
     let valid = AtomicUsize::new(0);
     let invalid = AtomicUsize::new(0);
     let with_info = AtomicUsize::new(0);
+    let with_lost = AtomicUsize::new(0);
     let strategy = (
         0u8..5,
         prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>()), 1..20),
@@ -276,23 +278,38 @@ fn small_histories_agree_with_brute_force() {
             let h = play(kind, &script, 8);
             let (expected, got) = match kind {
                 Kind::CasRegister => {
-                    let m = CasRegister::new(initial);
+                    let m = CasRegister::new(initial.clone());
                     (brute_force(&m, &h), verdict_is_valid(&m, &h))
                 }
                 Kind::Kv => {
-                    let m = Kv::new(initial);
+                    let m = Kv::new(initial.clone());
                     (brute_force(&m, &h), verdict_is_valid(&m, &h))
                 }
                 Kind::Mutex => {
-                    let m = Mutex::new(initial).unwrap();
+                    let m = Mutex::new(initial.clone()).unwrap();
                     (brute_force(&m, &h), verdict_is_valid(&m, &h))
                 }
                 Kind::MultiRegister => {
-                    let m = MultiRegister::new(initial).unwrap();
+                    let m = MultiRegister::new(initial.clone()).unwrap();
                     (brute_force(&m, &h), verdict_is_valid(&m, &h))
                 }
             };
             prop_assert_eq!(expected, got, "history:\n{}", edn::write_history(&h));
+            // Lost writes are found from real-time order alone: any it
+            // names make the history invalid.
+            if matches!(kind, Kind::CasRegister | Kind::Kv) {
+                let ops = h.client_ops().unwrap();
+                let lost = lost_writes(&ops, Some(&initial)).unwrap_or_default();
+                prop_assert!(
+                    lost.is_empty() || !expected,
+                    "lost writes {:?} in a valid history:\n{}",
+                    lost,
+                    edn::write_history(&h)
+                );
+                if !lost.is_empty() {
+                    with_lost.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             if got {
                 valid.fetch_add(1, Ordering::Relaxed);
             } else {
@@ -319,6 +336,8 @@ fn small_histories_agree_with_brute_force() {
         "valid {valid}, invalid {invalid}"
     );
     assert!(with_info > 1000, "only {with_info} cases had info ops");
+    let with_lost = with_lost.into_inner();
+    assert!(with_lost > 40, "only {with_lost} cases had lost writes");
 }
 
 // ---------------------------------------------------------------------------

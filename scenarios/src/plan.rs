@@ -100,6 +100,7 @@ pub fn workload(scenario: &Scenario, final_reads_at: Option<SimDuration>) -> Wor
                 "write" => OpKind::Write,
                 "cas" => OpKind::Cas,
                 "append" => OpKind::Append,
+                "add" => OpKind::Add,
                 other => OpKind::Other(other.to_owned()),
             };
             (kind, *weight)

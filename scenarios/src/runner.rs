@@ -154,6 +154,10 @@ pub struct SeedRun {
     /// What the run itself found, beyond the checker: a panic, or a second
     /// run that differed.
     pub finding: Option<Finding>,
+    /// For an invalid register or kv history: the acknowledged writes a
+    /// later read went back past, in one line
+    /// ([`crate::report::lost::LostWrites::summary`]).
+    pub lost_writes: Option<String>,
 }
 
 impl SeedRun {
@@ -466,6 +470,20 @@ pub fn run_seed(
         run_ms: Some(run_ms),
         check_ms,
     };
+    let lost_writes = match (&record, verdict.outcome) {
+        (Some(record), Outcome::Invalid) => crate::report::lost::LostWrites::of(
+            &record.history,
+            scenario.file.checker.model.get_ref(),
+            scenario
+                .file
+                .checker
+                .initial
+                .as_ref()
+                .map(|i| i.get_ref().as_str()),
+        )
+        .and_then(|l| l.summary()),
+        _ => None,
+    };
     let mut summary = SeedRun {
         seed,
         verdict,
@@ -475,6 +493,7 @@ pub fn run_seed(
         dir: None,
         artifact_error: None,
         finding,
+        lost_writes,
     };
     if let Some(dir) = dir {
         match write_artifacts(scenario, registry.command(), &summary, record.as_ref(), dir) {
@@ -691,6 +710,9 @@ impl Sweep {
                 format_seed(r.seed),
                 outcome_line(r)
             ));
+            if let Some(lost) = &r.lost_writes {
+                out.push_str(&format!("\n  lost writes: {lost}"));
+            }
             if let Some(Finding::Nondeterministic(d)) = &r.finding {
                 for line in d.to_string().lines().skip(1) {
                     out.push_str(&format!("\n  {line}"));

@@ -23,6 +23,9 @@ pub enum OpKind {
     Cas,
     /// `append` of a fresh value.
     Append,
+    /// `add` of a fresh value to a set (Jepsen's set workload: read it
+    /// whole with `read`, check with the `set` model).
+    Add,
     /// Any other `f`, with value `nil` (the model decides what it means).
     Other(String),
 }
@@ -35,6 +38,7 @@ impl OpKind {
             OpKind::Write => "write",
             OpKind::Cas => "cas",
             OpKind::Append => "append",
+            OpKind::Add => "add",
             OpKind::Other(f) => f,
         }
     }
@@ -263,7 +267,7 @@ impl Generator {
         let key = self.pick_key(rng);
         let (f, value) = match kind {
             OpKind::Read => ("read".to_owned(), Value::Nil),
-            OpKind::Write | OpKind::Append => {
+            OpKind::Write | OpKind::Append | OpKind::Add => {
                 let v = self.fresh_value(rng);
                 self.remember(key, v);
                 (kind.f().to_owned(), Value::Int(v))

@@ -172,8 +172,16 @@ impl AnyModel for SetChecker {
                 prefix: Vec::new(),
                 states: Vec::new(),
                 explanation: format!(
-                    "The final read of the set ({}) disagrees with the adds: {}.",
-                    crate::describe_op(&ops[read]),
+                    "The final read of the set ({} elements, by process {}, events {} to {}) disagrees with the adds: {}.",
+                    match &ops[read].value {
+                        Value::Set(v) | Value::Vector(v) | Value::List(v) => v.len(),
+                        _ => 0,
+                    },
+                    ops[read].process,
+                    ops[read].invoke_index,
+                    ops[read]
+                        .complete_index
+                        .map_or("none".to_owned(), |c| c.to_string()),
                     parts.join("; ")
                 ),
             },

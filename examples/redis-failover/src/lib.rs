@@ -67,6 +67,22 @@ pub struct Settings {
     /// Sentinels that must agree the primary is down (default: a majority).
     #[serde(default)]
     pub quorum: Option<usize>,
+    /// What clients store: `register` (one value: `read`/`write`, as
+    /// `GET`/`SET`) or `set` (`add` and whole-set `read`, as `SADD` and
+    /// `SMEMBERS`, checked with the `set` model: lost adds are exact).
+    #[serde(default)]
+    pub data: Data,
+}
+
+/// The data type clients use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Data {
+    /// One integer register.
+    #[default]
+    Register,
+    /// A set of integers.
+    Set,
 }
 
 fn default_max_lag_ms() -> u64 {
@@ -98,6 +114,8 @@ struct State {
     primary: usize,
     epoch: u64,
     value: i64,
+    /// The set (`SADD`), in insertion order.
+    members: Vec<i64>,
     offset: u64,
     /// When each replica last acknowledged (primary only).
     acked: Vec<Option<Instant>>,
@@ -116,6 +134,19 @@ async fn request(host: &str, line: &str, wait: Duration) -> Option<String> {
         BufReader::new(r).lines().next_line().await.ok()?
     };
     timeout(wait, call).await.ok().flatten()
+}
+
+/// A set on the wire: `1,5,9`, or `-` when empty.
+fn members_text(members: &[i64]) -> String {
+    if members.is_empty() {
+        return "-".into();
+    }
+    let text: Vec<String> = members.iter().map(i64::to_string).collect();
+    text.join(",")
+}
+
+fn members(text: &str) -> Vec<i64> {
+    text.split(',').filter_map(|m| m.parse().ok()).collect()
 }
 
 fn node_name(i: usize) -> String {
@@ -167,6 +198,7 @@ impl ServiceModel for RedisFailover {
             primary: 0,
             epoch: 0,
             value: 0,
+            members: Vec::new(),
             offset: 0,
             acked: vec![None; n],
             primary_seen: Instant::now(),
@@ -201,16 +233,22 @@ impl ServiceModel for RedisFailover {
         let Some(primary) = request(&client.node_name(), "GET-MASTER", wait).await else {
             return ClientResponse::fail("no sentinel answered");
         };
-        let line = match op.f.as_str() {
-            "read" => "GET".to_owned(),
-            "write" => format!("SET {}", op.value.as_int().unwrap_or(0)),
-            other => return ClientResponse::fail(format!("unsupported op {other}")),
+        let line = match (op.f.as_str(), self.settings.data) {
+            ("read", Data::Register) => "GET".to_owned(),
+            ("read", Data::Set) => "SMEMBERS".to_owned(),
+            ("write", _) => format!("SET {}", op.value.as_int().unwrap_or(0)),
+            ("add", _) => format!("SADD {}", op.value.as_int().unwrap_or(0)),
+            (other, _) => return ClientResponse::fail(format!("unsupported op {other}")),
         };
+        client.served_by(&primary);
         match request(&primary, &line, wait).await {
             None if op.f == "read" => ClientResponse::fail("no answer"),
             None => ClientResponse::unknown("no answer"),
             Some(reply) => match reply.split_once(' ') {
                 Some(("VALUE", v)) => ClientResponse::ok(Value::Int(v.parse().unwrap_or(0))),
+                Some(("MEMBERS", m)) => {
+                    ClientResponse::ok(Value::Set(members(m).into_iter().map(Value::Int).collect()))
+                }
                 Some(("ERR", e)) => ClientResponse::fail(e.to_owned()),
                 _ if reply == "OK" => ClientResponse::ok(op.value),
                 _ => ClientResponse::unknown(format!("unexpected reply {reply}")),
@@ -231,8 +269,11 @@ fn handle(
     let words: Vec<&str> = line.split(' ').collect();
     match words.as_slice() {
         ["GET"] if s.primary == me => format!("VALUE {}", s.value),
-        ["GET"] | ["SET", _] if s.primary != me => "ERR READONLY".into(),
-        ["SET", v] => {
+        ["SMEMBERS"] if s.primary == me => format!("MEMBERS {}", members_text(&s.members)),
+        ["GET"] | ["SMEMBERS"] | ["SET", _] | ["SADD", _] if s.primary != me => {
+            "ERR READONLY".into()
+        }
+        [cmd @ ("SET" | "SADD"), v] => {
             let lag = Duration::from_millis(settings.min_replicas_max_lag_ms);
             let fresh = s
                 .acked
@@ -242,16 +283,22 @@ fn handle(
             if fresh < settings.min_replicas_to_write {
                 return "ERR NOREPLICAS".into();
             }
-            s.value = v.parse().unwrap_or(0);
+            let v = v.parse().unwrap_or(0);
+            if *cmd == "SET" {
+                s.value = v;
+            } else if !s.members.contains(&v) {
+                s.members.push(v);
+            }
             s.offset += 1;
             "OK".into()
         }
         // Replication: accept from the node we follow, if newer.
-        ["REPL", from, offset, v] => {
+        ["REPL", from, offset, v, m] => {
             let (from, offset) = (parse_node(from), offset.parse::<u64>().unwrap_or(0));
             if s.primary != me && from == Some(s.primary) && offset > s.offset {
                 s.offset = offset;
                 s.value = v.parse().unwrap_or(0);
+                s.members = members(m);
             }
             format!("ACK {}", s.offset)
         }
@@ -315,15 +362,18 @@ async fn replicate(node: NodeHandle, state: Rc<RefCell<State>>) {
     let peers = node.nodes().len();
     loop {
         sleep(Duration::from_millis(100)).await;
-        let (primary, offset, value) = {
+        let (primary, offset, value, members) = {
             let s = state.borrow();
-            (s.primary, s.offset, s.value)
+            (s.primary, s.offset, s.value, members_text(&s.members))
         };
         if primary != me {
             continue;
         }
         for r in (0..peers).filter(|&r| r != me) {
-            let (state, line) = (state.clone(), format!("REPL n{me} {offset} {value}"));
+            let (state, line) = (
+                state.clone(),
+                format!("REPL n{me} {offset} {value} {members}"),
+            );
             tokio::task::spawn_local(async move {
                 if let Some(reply) = request(&node_name(r), &line, Duration::from_millis(100)).await
                 {

@@ -45,3 +45,55 @@ fn duplication_in_a_scenario_is_refused_at_its_line() {
         "{err}"
     );
 }
+
+// Raising `min_replicas_to_write` narrows the window; it cannot close it.
+shakedown::scenario_test!(
+    min_replicas_narrows_the_window_but_writes_are_still_lost,
+    "scenarios/min-replicas.toml",
+    shakedown_redis_failover::registry()
+);
+
+// Jepsen's set test: the adds the isolated primary acknowledged are lost.
+shakedown::scenario_test!(
+    an_isolated_primary_loses_acknowledged_adds,
+    "scenarios/lost-adds.toml",
+    shakedown_redis_failover::registry()
+);
+
+/// The run names the adds the failover lost, and every one of them was
+/// acknowledged by the isolated primary.
+#[test]
+fn the_lost_adds_are_named_and_were_acknowledged_by_the_isolated_primary() {
+    let registry = shakedown_redis_failover::registry();
+    let run = shakedown::testing::run_one_with("scenarios/lost-adds.toml", 0, &registry);
+    assert_eq!(
+        run.summary.verdict.outcome,
+        shakedown_checkers::Outcome::Invalid
+    );
+    let line = run.summary.lost_writes.clone().expect("a lost-writes line");
+    assert!(line.contains("acknowledged adds lost"), "{line}");
+    let history = run.history();
+    let lost =
+        shakedown::report::lost::LostWrites::of(&history, "set", None).expect("a set history");
+    let nodes: std::collections::BTreeSet<String> = lost
+        .for_good()
+        .map(|l| {
+            let op = &lost.ops[l.write];
+            let done = &history.events[op.complete_index.expect("acknowledged")];
+            done.extra_field("node")
+                .expect("served by a node")
+                .to_string()
+        })
+        .collect();
+    assert!(lost.for_good().count() >= 10, "{line}");
+    assert_eq!(nodes, ["\"n0\"".to_owned()].into(), "{line}");
+    // The report lists them.
+    let input =
+        shakedown::report::ReportInput::new("lost-adds", &history, &run.summary.verdict, "set");
+    let html = shakedown::report::render_html(&input).expect("a report");
+    assert!(html.contains(r#"<section id="lost-writes">"#));
+    assert!(html.contains(&format!(
+        r#"<strong id="lost-count">{}</strong>"#,
+        lost.for_good().count()
+    )));
+}

@@ -173,6 +173,7 @@ fn print_json(sweep: &runner::Sweep) {
             "seed_hex": result.seed_hex,
             "outcome": result.outcome,
             "detail": runner::outcome_line(run),
+            "lost_writes": run.lost_writes,
             "ops": result.ops,
             "sim_ns": result.sim_ns,
             "dir": result.dir,

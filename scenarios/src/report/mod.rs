@@ -17,6 +17,7 @@ mod context;
 mod describe;
 pub mod escape;
 mod faults;
+pub mod lost;
 pub mod metrics;
 mod page;
 mod states;

@@ -6,6 +6,7 @@ use super::charts;
 use super::describe::node_list;
 use super::escape::{html, json_for_script};
 use super::faults::Faults;
+use super::lost::LostWrites;
 use super::metrics::SeriesKind;
 use super::states::prefix_states;
 use super::timeline::{clip, serving_node, TimelineData};
@@ -75,6 +76,9 @@ pub(super) fn render(input: &ReportInput<'_>) -> Result<String, ReportError> {
         );
     }
     verdict_section(&mut out, input, &ops, &axis, &faults, &timeline.cx_related);
+    if input.verdict.outcome == Outcome::Invalid {
+        lost_writes_section(&mut out, input, &axis);
+    }
     timeline_section(
         &mut out,
         &timeline_json,
@@ -451,6 +455,68 @@ fn verdict_section(
             out.push_str("</section>\n");
         }
     }
+}
+
+/// Rows of the lost-writes table at most.
+const LOST_ROWS_MAX: usize = 500;
+
+/// The acknowledged writes a later read went back past, as a table.
+fn lost_writes_section(out: &mut String, input: &ReportInput<'_>, axis: &Axis) {
+    let history = input.history;
+    let Some(lost) = LostWrites::of(history, &input.model, input.context.initial.as_deref()) else {
+        return;
+    };
+    let Some(summary) = lost.summary() else {
+        return;
+    };
+    let good = lost.for_good().count();
+    let _ = write!(
+        out,
+        r#"<section id="lost-writes"><h2>Lost writes</h2><p>Acknowledged writes that a read invoked after them went back past: that read returned a value written <em>before</em> them. <strong id="lost-count">{good}</strong> {} lost: no read after that one returned them; {} read stale and seen again later.</p><p class="muted">{}</p>"#,
+        if good == 1 { "was" } else { "were" },
+        lost.lost.len() - good,
+        html(&clip(summary)),
+    );
+    let at = |index: Option<usize>| {
+        index
+            .and_then(|i| axis.pos.get(i))
+            .map_or("–".to_owned(), |&p| axis.format(p))
+    };
+    out.push_str("<table class=\"lost\"><thead><tr><th>written</th><th>key</th><th>process</th><th>acknowledged</th><th>by</th><th>read that went back</th><th>returned</th><th>served by</th><th></th></tr></thead><tbody>");
+    for l in lost.lost.iter().take(LOST_ROWS_MAX) {
+        let (w, r) = (&lost.ops[l.write], &lost.ops[l.read]);
+        let node = |op: &Op| serving_node(history, op).unwrap_or_else(|| "–".to_owned());
+        let _ = write!(
+            out,
+            r#"<tr class="{}"><td class="v">{}</td><td class="v">{}</td><td>{}</td><td>{}</td><td>{}</td><td>process {} at {}</td><td class="v">{}</td><td>{}</td><td>{}</td></tr>"#,
+            if l.restored { "stale" } else { "lost" },
+            html(&clip(lost.written(l.write))),
+            html(&clip(
+                w.key.as_ref().map(|k| k.to_string()).unwrap_or_default()
+            )),
+            html(&w.process.to_string()),
+            html(&at(w.complete_index)),
+            html(&node(w)),
+            html(&r.process.to_string()),
+            html(&at(Some(r.invoke_index))),
+            html(&clip(r.value.to_string())),
+            html(&node(r)),
+            if l.restored {
+                "stale, seen again"
+            } else {
+                "lost"
+            },
+        );
+    }
+    out.push_str("</tbody></table>");
+    if lost.lost.len() > LOST_ROWS_MAX {
+        let _ = write!(
+            out,
+            "<p>… and {} more.</p>",
+            lost.lost.len() - LOST_ROWS_MAX
+        );
+    }
+    out.push_str("</section>\n");
 }
 
 /// What faults hit node `name` while `op` ran: "isolated (n2 isolated

@@ -234,9 +234,10 @@ impl NodeHandle {
 /// Who is calling: the client process and the node it talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientHandle {
-    process: i64,
-    node: NodeId,
-    nodes: usize,
+    pub(crate) process: i64,
+    pub(crate) node: NodeId,
+    pub(crate) nodes: usize,
+    pub(crate) served_by: std::cell::Cell<Option<NodeId>>,
 }
 
 impl ClientHandle {
@@ -260,5 +261,20 @@ impl ClientHandle {
         (0..self.nodes)
             .map(|i| NodeId::from_index(i).name())
             .collect()
+    }
+
+    /// Says which node answered the op (a host name, `n2`): the history
+    /// records it on the completion as `:node`, and reports show it (for a
+    /// stale read or a lost write it is the key fact). The last call before
+    /// the op ends wins; a name that is not a node is ignored.
+    pub fn served_by(&self, host: &str) {
+        let node = host
+            .strip_prefix('n')
+            .and_then(|i| i.parse::<usize>().ok())
+            .filter(|&i| i < self.nodes)
+            .map(NodeId::from_index);
+        if node.is_some() {
+            self.served_by.set(node);
+        }
     }
 }

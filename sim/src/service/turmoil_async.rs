@@ -220,6 +220,7 @@ async fn one_op<M: ServiceModel>(model: &M, rec: &Shared<Recorder>, c: usize, op
             process,
             node,
             nodes: r.clients.nodes,
+            served_by: std::cell::Cell::new(None),
         };
         (process, handle, r.clients.workload.timeout_ms)
     };
@@ -248,6 +249,11 @@ async fn one_op<M: ServiceModel>(model: &M, rec: &Shared<Recorder>, c: usize, op
     event.key = key;
     if let Some(e) = error {
         event.extra.push((Value::keyword("error"), error_value(e)));
+    }
+    if let Some(node) = handle.served_by.get() {
+        event
+            .extra
+            .push((Value::keyword("node"), Value::Str(node.name())));
     }
     r.record(event);
     if kind == EventType::Info {
