@@ -117,11 +117,29 @@ fn bare() -> (f64, usize) {
     )
 }
 
+/// Runs alternate (layer, bare, layer, ...) so that a busy machine slows
+/// both alike; the medians are compared.
+const REPS: usize = 5;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn main() {
-    let (l, lops) = layer();
-    let (b, bops) = bare();
-    println!("layer: {lops} ops, {l:.1} simulated s per wall s");
-    println!("bare:  {bops} ops, {b:.1} simulated s per wall s");
+    let (mut ls, mut bs) = (Vec::new(), Vec::new());
+    let (mut lops, mut bops) = (0, 0);
+    for _ in 0..REPS {
+        let (l, o) = layer();
+        ls.push(l);
+        lops = o;
+        let (b, o) = bare();
+        bs.push(b);
+        bops = o;
+    }
+    let (l, b) = (median(ls), median(bs));
+    println!("layer: {lops} ops, {l:.1} simulated s per wall s (median of {REPS})");
+    println!("bare:  {bops} ops, {b:.1} simulated s per wall s (median of {REPS})");
     println!(
         "service-overhead: layer={l:.1} bare={b:.1} ratio={:.2}",
         b / l

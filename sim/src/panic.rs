@@ -59,6 +59,26 @@ thread_local! {
     /// Model code is running on this thread: panics are ours to report.
     static QUIET: Cell<bool> = const { Cell::new(false) };
     static SEEN: RefCell<Option<Seen>> = const { RefCell::new(None) };
+    /// An engine is stepping a simulation on this thread: a panic outside
+    /// [`catch`] (in a task the service spawned, which tokio swallows) is
+    /// kept here for the engine instead of being lost.
+    static STRAYS: Cell<bool> = const { Cell::new(false) };
+    static STRAY: RefCell<Option<(String, Seen)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (an engine step) with stray panics kept: a panic raised on
+/// this thread outside [`catch`] and swallowed by a runtime is returned as
+/// `(message, location, backtrace)` after `f` instead of reaching the
+/// terminal and being forgotten. Only the first stray is kept.
+pub(crate) fn with_strays<R>(
+    f: impl FnOnce() -> R,
+) -> (R, Option<(String, Option<String>, String)>) {
+    install_hook();
+    let was = STRAYS.with(|s| s.replace(true));
+    let r = f();
+    STRAYS.with(|s| s.set(was));
+    let stray = STRAY.with(|s| s.borrow_mut().take());
+    (r, stray.map(|(m, seen)| (m, seen.location, seen.backtrace)))
 }
 
 static INSTALL: Once = Once::new();
@@ -75,6 +95,15 @@ fn install_hook() {
                     backtrace: std::backtrace::Backtrace::force_capture().to_string(),
                 };
                 SEEN.with(|s| *s.borrow_mut() = Some(seen));
+            } else if STRAYS.with(Cell::get) {
+                let seen = Seen {
+                    location: info.location().map(|l| l.to_string()),
+                    backtrace: std::backtrace::Backtrace::force_capture().to_string(),
+                };
+                let message = payload_message(info.payload());
+                STRAY.with(|s| {
+                    s.borrow_mut().get_or_insert((message, seen));
+                });
             } else {
                 previous(info);
             }

@@ -25,6 +25,8 @@ const PORT: u16 = 7000;
 struct Lab {
     /// Panic in the adapter on the first write (for the crashed verdict).
     panic_on_write: bool,
+    /// n1 spawns a task that panics 50 ms in (tokio would swallow it).
+    panic_in_task: bool,
 }
 
 async fn handle(stream: TcpStream, value: Rc<RefCell<i64>>) -> std::io::Result<()> {
@@ -81,6 +83,12 @@ impl ServiceModel for Lab {
                     n.gauge("clock_ms", n.now().as_millis() as f64);
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
+            });
+        }
+        if self.panic_in_task && node.id() == NodeId(1) {
+            tokio::task::spawn_local(async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                panic!("bug in a spawned task");
             });
         }
         let value = Rc::new(RefCell::new(0i64));
@@ -266,6 +274,7 @@ fn a_panic_in_the_adapter_is_the_crashed_verdict() {
         &config,
         Lab {
             panic_on_write: true,
+            ..Lab::default()
         },
     )
     .unwrap_err();
@@ -273,6 +282,41 @@ fn a_panic_in_the_adapter_is_the_crashed_verdict() {
         SimError::Crashed(run) => {
             assert!(run.panic.message.contains("adapter bug"), "{}", run.panic);
             assert!(run.panic.during.contains("client adapter"));
+        }
+        other => panic!("expected crashed, got {other}"),
+    }
+}
+
+/// tokio catches a panic in a spawned task and drops the task; the run
+/// must not carry on as if nothing happened.
+#[test]
+fn a_panic_in_a_task_the_service_spawned_is_the_crashed_verdict() {
+    let config = SimConfig {
+        nodes: 2,
+        ..register_config(2)
+    };
+    let err = run_service(
+        &config,
+        Lab {
+            panic_in_task: true,
+            ..Lab::default()
+        },
+    )
+    .unwrap_err();
+    match err {
+        SimError::Crashed(run) => {
+            assert_eq!(run.panic.message, "bug in a spawned task");
+            assert!(run.panic.during.contains("spawned"), "{}", run.panic);
+            assert!(
+                run.panic
+                    .location
+                    .as_deref()
+                    .is_some_and(|l| l.contains("service.rs")),
+                "{:?}",
+                run.panic.location
+            );
+            let at_ms = run.panic.at_ns / 1_000_000;
+            assert!((50..60).contains(&at_ms), "{at_ms} ms");
         }
         other => panic!("expected crashed, got {other}"),
     }

@@ -105,7 +105,8 @@ pub trait ServiceModel: 'static {
 
     /// Runs node `node.id()` until it is crashed. Started at the beginning
     /// and again after every restart; rebuild from [`NodeHandle::with_disk`].
-    /// Returning an error (or panicking) ends the run as `crashed`.
+    /// Returning an error (or panicking, here or in a task it spawned)
+    /// ends the run as `crashed`.
     async fn serve(&self, node: NodeHandle) -> std::io::Result<()>;
 
     /// Performs one operation against the cluster through the user's own

@@ -36,6 +36,12 @@ fn host_now_ns() -> i64 {
     turmoil::sim_elapsed().map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
+thread_local! {
+    /// The node whose code a [`Caught`] future polled last: the best guess
+    /// at who spawned a task that panicked.
+    static LAST_POLLED: std::cell::Cell<NodeId> = const { std::cell::Cell::new(NodeId(0)) };
+}
+
 /// Polls a future under [`catch`]: a panic in user code becomes a
 /// [`NodePanic`], deterministically, at the poll where it happened.
 struct Caught<F: Future> {
@@ -59,17 +65,17 @@ impl<F: Future> Future for Caught<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        LAST_POLLED.with(|l| l.set(this.node));
         let during = &this.during;
         let fut = &mut this.fut;
-        match catch(
-            this.node,
-            host_now_ns(),
-            || during.clone(),
-            || fut.as_mut().poll(cx),
-        ) {
+        // The time is read only if it panicked: this runs on every poll.
+        match catch(this.node, 0, || during.clone(), || fut.as_mut().poll(cx)) {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(p) => Poll::Ready(Err(p)),
+            Err(mut p) => {
+                p.at_ns = host_now_ns();
+                Poll::Ready(Err(p))
+            }
         }
     }
 }
@@ -495,11 +501,27 @@ impl<M: ServiceModel> ServiceCluster<M> {
             self.next_sample_ns = now.saturating_add(self.interval_ns);
         }
         let at_ms = (now / 1_000_000) as u64;
-        if let Err(e) = self.sim.step() {
+        let (stepped, stray) = crate::panic::with_strays(|| self.sim.step());
+        if let Err(e) = stepped {
             return Err(SimError::Engine {
                 at_ms,
                 message: e.to_string(),
             });
+        }
+        if let Some((message, location, backtrace)) = stray {
+            // tokio caught it and dropped the task; the node carried on
+            // without it. turmoil does not say which host was running.
+            let node = LAST_POLLED.with(std::cell::Cell::get);
+            self.recorder.borrow_mut().panicked(Box::new(NodePanic {
+                node,
+                at_ns: self.now_ns(),
+                during: format!(
+                    "a task the service spawned (tokio dropped it; the node is the service code polled last in this step, {node}, and may be another)"
+                ),
+                message,
+                location,
+                backtrace,
+            }));
         }
         if self.recorder.borrow().panic.is_some() {
             let panic = self.recorder.borrow_mut().panic.take();
