@@ -8,7 +8,13 @@
 //! durations, halve the op count (or workload duration), drop clients, and
 //! drop nodes while the model and the schedule allow. A candidate is kept
 //! only if its run still fails the same way (invalid stays invalid, crashed
-//! stays crashed). The seed itself is first run twice: a nondeterministic
+//! stays crashed) and runs no more ops than the smallest failing run so far
+//! (removing a fault can let more ops through in the same time): a shrunk
+//! run never has more ops than the original. A workload given by duration
+//! becomes an op count first. Generated times are rounded to whole
+//! milliseconds when that still fails, and every duration the file and the
+//! summary show is written as people write it (`2.95s`, `376ms`); the
+//! summary says which faults were generated and which were the timeline's. The seed itself is first run twice: a nondeterministic
 //! seed cannot be shrunk. Each step runs the same seed, so the
 //! whole search is deterministic: shrinking twice writes the same file.
 
@@ -29,6 +35,8 @@ pub const ATTEMPTS_MAX: usize = 400;
 pub struct Size {
     /// Nemesis events in the schedule.
     pub events: usize,
+    /// How many of them a generator made (the rest are the timeline's).
+    pub generated: usize,
     /// Total time faults are in force (sum of event durations).
     pub fault_time: SimDuration,
     /// Client ops invoked in the run.
@@ -43,12 +51,40 @@ pub struct Size {
 
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kinds = match (
+            self.generated,
+            self.events - self.generated.min(self.events),
+        ) {
+            (0, _) => "timeline".to_owned(),
+            (_, 0) => "generated".to_owned(),
+            (g, t) => format!("{g} generated, {t} timeline"),
+        };
         write!(
             f,
-            "{} nemesis events ({} of faults), {} ops, {} clients, {} nodes, {} history events",
-            self.events, self.fault_time, self.ops, self.clients, self.nodes, self.history_events
+            "{} nemesis events ({kinds}; {} of faults), {} ops, {} clients, {} nodes, {} history events",
+            self.events,
+            human(self.fault_time),
+            self.ops,
+            self.clients,
+            self.nodes,
+            self.history_events
         )
     }
+}
+
+/// A duration as people write it: `2.95s`, `400ms`, `1m30s` (to the
+/// millisecond from one millisecond up).
+pub fn human(d: SimDuration) -> String {
+    let ns = d.as_nanos();
+    if ns >= 1_000_000_000 && ns % 1_000_000_000 != 0 {
+        let ms = ns / 1_000_000;
+        let text = format!("{}.{:03}", ms / 1000, ms % 1000);
+        return format!("{}s", text.trim_end_matches('0').trim_end_matches('.'));
+    }
+    if ns >= 1_000_000 && ns % 1_000_000 != 0 {
+        return format!("{}ms", ns / 1_000_000);
+    }
+    d.to_string()
 }
 
 /// What a shrink found.
@@ -91,6 +127,9 @@ struct Search<'a> {
     attempts: usize,
     /// How the original run failed; candidates must fail the same way.
     target: RunOutcome,
+    /// Ops of the smallest failing run so far: a candidate may not run
+    /// more (removing a fault can let more ops through in the same time).
+    ops_max: usize,
 }
 
 impl Search<'_> {
@@ -103,7 +142,8 @@ impl Search<'_> {
         }
     }
 
-    /// The candidate is sound and still invalid: its size then.
+    /// The candidate is sound, still fails the same way, and runs no more
+    /// ops than `ops_max`: its size then.
     fn fails(&mut self, file: &ScenarioFile) -> Option<Size> {
         if self.attempts >= ATTEMPTS_MAX {
             return None;
@@ -123,15 +163,23 @@ impl Search<'_> {
         plan::sim_config(&s, self.seed).ok()?.validate().ok()?;
         self.attempts += 1;
         let run = runner::run_seed(&s, self.registry, self.seed, None, false).ok()?;
-        (run.summary.outcome() == self.target).then(|| size(&s, &run))
+        if run.summary.outcome() != self.target || run.summary.ops > self.ops_max {
+            return None;
+        }
+        let size = size(&s, self.seed, &run);
+        self.ops_max = size.ops;
+        Some(size)
     }
 }
 
-fn size(s: &Scenario, run: &runner::FullRun) -> Size {
+fn size(s: &Scenario, seed: u64, run: &runner::FullRun) -> Size {
+    // The seed's whole schedule: the timeline and what a generator made.
     let timeline = s.timeline();
+    let schedule = plan::faults(s, seed).map_or(timeline.clone(), |f| f.schedule);
     Size {
-        events: timeline.events.len(),
-        fault_time: timeline
+        events: schedule.events.len(),
+        generated: schedule.events.len().saturating_sub(timeline.events.len()),
+        fault_time: schedule
             .events
             .iter()
             .filter_map(|e| e.duration)
@@ -174,13 +222,14 @@ pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shr
             outcome: target.name(),
         });
     }
-    let mut before = size(scenario, &original);
+    let before = size(scenario, seed, &original);
     let mut search = Search {
         base: scenario,
         registry,
         seed,
         attempts: 0,
         target,
+        ops_max: before.ops,
     };
 
     // Pin the seed and expectation; expand generated faults into the timeline.
@@ -188,16 +237,36 @@ pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shr
     file.expect = Spanned::new(0..0, Expect::Invalid);
     file.seeds = Some(Spanned::new(0..0, SeedSet::List(vec![seed])));
     let faults = plan::faults(scenario, seed).map_err(ShrinkError::Run)?;
-    before.events = faults.schedule.events.len();
     let mut current_size = before;
     if let Some(g) = file.faults.generate.take() {
-        let mut expanded = with_events(&file, faults.schedule.events.clone());
-        expanded.faults.until = None;
-        expanded.faults.recovery = Some(g.get_ref().recovery);
-        if let Some(s) = search.fails(&expanded) {
-            file = expanded;
-            current_size = s;
-        } else {
+        // Generated times have nanosecond jitter; a file reads better in
+        // whole milliseconds, so try those first, then the exact times.
+        let rounded: Vec<Event> = faults
+            .schedule
+            .events
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                e.at = SimDuration::from_millis(e.at.as_millis());
+                e.duration = e
+                    .duration
+                    .map(|d| SimDuration::from_millis(d.as_millis().max(1)));
+                e
+            })
+            .collect();
+        let mut reproduced = false;
+        for events in [rounded, faults.schedule.events.clone()] {
+            let mut expanded = with_events(&file, events);
+            expanded.faults.until = None;
+            expanded.faults.recovery = Some(g.get_ref().recovery);
+            if let Some(s) = search.fails(&expanded) {
+                file = expanded;
+                current_size = s;
+                reproduced = true;
+                break;
+            }
+        }
+        if !reproduced {
             // The expanded schedule does not reproduce: keep generating.
             file.faults.generate = Some(g);
         }
@@ -232,7 +301,8 @@ pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shr
                 loop {
                     let mut ev = events(&file);
                     let Some(d) = ev[i].duration else { break };
-                    let half = SimDuration::from_nanos(d.as_nanos() / 2);
+                    // Whole milliseconds: the file says `1.475s`, not ns.
+                    let half = SimDuration::from_millis(d.as_millis() / 2);
                     if half < SimDuration::from_millis(1) {
                         break;
                     }
@@ -248,7 +318,17 @@ pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shr
                 }
             }
         }
-        // 3. Fewer ops (or a shorter workload).
+        // 3. Fewer ops. A workload given by duration becomes a count first
+        //    (the ops the failing run made), so the count can only fall.
+        if file.workload.duration.is_some() && file.workload.ops.is_none() {
+            let mut candidate = file.clone();
+            candidate.workload.duration = None;
+            candidate.workload.ops = Some(Spanned::new(0..0, current_size.ops as u64));
+            if let Some(s) = search.fails(&candidate) {
+                file = candidate;
+                current_size = s;
+            }
+        }
         loop {
             let mut candidate = file.clone();
             let w = &mut candidate.workload;
@@ -310,7 +390,7 @@ pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shr
     let s = search.scenario(&file);
     let run = runner::run_seed(&s, registry, seed, None, false)
         .map_err(|e| ShrinkError::Run(e.to_string()))?;
-    let after = size(&s, &run);
+    let after = size(&s, seed, &run);
     let verdict = runner::outcome_line(&run.summary);
     file.description = Some(format!(
         "Shrunk by `{} shrink` from {} seed {}: {}",
