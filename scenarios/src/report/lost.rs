@@ -88,6 +88,26 @@ impl LostWrites {
         Some(line)
     }
 
+    /// Whether the lost ops are adds or appends to a collection read whole
+    /// (rather than writes of a register).
+    pub fn collection(&self) -> bool {
+        self.lost
+            .first()
+            .is_some_and(|l| matches!(self.ops[l.write].f.as_str(), "add" | "append"))
+    }
+
+    /// What the read that went back past `l` returned, in a few words: the
+    /// value, or for a collection `237 elements, without 42`.
+    pub fn returned(&self, l: &LostWrite) -> String {
+        let read = &self.ops[l.read];
+        match &read.value {
+            Value::Vector(v) | Value::List(v) | Value::Set(v) => {
+                format!("{} elements, without {}", v.len(), self.written(l.write))
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// What op `index` wrote: a write's value, a cas's new value.
     pub fn written(&self, index: usize) -> String {
         self.ops[index].invoke_value_written()

@@ -472,7 +472,12 @@ fn lost_writes_section(out: &mut String, input: &ReportInput<'_>, axis: &Axis) {
     let good = lost.for_good().count();
     let _ = write!(
         out,
-        r#"<section id="lost-writes"><h2>Lost writes</h2><p>Acknowledged writes that a read invoked after them went back past: that read returned a value written <em>before</em> them. <strong id="lost-count">{good}</strong> {} lost: no read after that one returned them; {} read stale and seen again later.</p><p class="muted">{}</p>"#,
+        r#"<section id="lost-writes"><h2>Lost writes</h2><p>{} <strong id="lost-count">{good}</strong> {} lost: no read after that one returned them; {} read stale and seen again later.</p><p class="muted">{}</p>"#,
+        if lost.collection() {
+            "Acknowledged adds or appends missing from a read invoked after they were acknowledged."
+        } else {
+            "Acknowledged writes that a read invoked after them went back past: that read returned a value written <em>before</em> them."
+        },
         if good == 1 { "was" } else { "were" },
         lost.lost.len() - good,
         html(&clip(summary)),
@@ -499,7 +504,7 @@ fn lost_writes_section(out: &mut String, input: &ReportInput<'_>, axis: &Axis) {
             html(&node(w)),
             html(&r.process.to_string()),
             html(&at(Some(r.invoke_index))),
-            html(&clip(r.value.to_string())),
+            html(&clip(lost.returned(l))),
             html(&node(r)),
             if l.restored {
                 "stale, seen again"
