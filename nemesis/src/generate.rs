@@ -126,6 +126,86 @@ pub struct GeneratorConfig {
     /// Largest base packet delay, in milliseconds.
     #[serde(default = "default_packet_delay_ms_max")]
     pub packet_delay_ms_max: u64,
+    /// Swarm testing (Groce et al., ISSTA 2012): each seed runs a random
+    /// non-empty subset of `packages`, each at a random intensity (its
+    /// interval times 1/4 to 4, clock offsets, loss rates and delays scaled
+    /// down at random), so that one scenario explores many fault mixes,
+    /// including those where one fault is not drowned out by the others.
+    /// Chosen from its own stream of the seed ([`Swarm::of`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub swarm: bool,
+}
+
+/// What swarm testing chose for one seed: the packages kept, each with its
+/// interval, and the scale of the fault parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Swarm {
+    /// The packages this seed runs, with their intervals.
+    pub packages: Vec<(Package, SimDuration)>,
+    /// Clock offsets, loss rates and delays are scaled by this (0.1 to 1).
+    pub intensity: f64,
+}
+
+impl Swarm {
+    /// The choice for `seed` (independent of the fault stream itself).
+    pub fn of(config: &GeneratorConfig, seed: u64) -> Swarm {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5357_4152_4d5f_4b45);
+        let mut packages: Vec<Package> = config.packages.clone();
+        packages.sort();
+        let mut kept: Vec<Package> = packages
+            .iter()
+            .copied()
+            .filter(|_| rng.random_bool(0.5))
+            .collect();
+        if kept.is_empty() && !packages.is_empty() {
+            kept.push(packages[rng.random_range(0..packages.len())]);
+        }
+        const SCALES: [(u64, u64); 5] = [(1, 4), (1, 2), (1, 1), (2, 1), (4, 1)];
+        let packages = kept
+            .into_iter()
+            .map(|p| {
+                let (num, den) = SCALES[rng.random_range(0..SCALES.len())];
+                let base = config.interval_of(p).as_nanos();
+                let scaled = (u128::from(base) * u128::from(num) / u128::from(den))
+                    .clamp(1_000_000, u128::from(u64::MAX));
+                (p, SimDuration::from_nanos(scaled as u64))
+            })
+            .collect();
+        let intensity = 0.1 + 0.9 * rng.random::<f64>();
+        Swarm {
+            packages,
+            intensity,
+        }
+    }
+
+    /// The generator configuration this choice gives.
+    pub fn apply(&self, config: &GeneratorConfig) -> GeneratorConfig {
+        let mut c = config.clone();
+        c.swarm = false;
+        c.packages = self.packages.iter().map(|(p, _)| *p).collect();
+        c.intervals = self.packages.iter().copied().collect();
+        c.clock_offset_ms_max = ((c.clock_offset_ms_max as f64) * self.intensity).max(1.0) as u64;
+        c.packet_loss_rate_max *= self.intensity;
+        c.packet_delay_ms_max = ((c.packet_delay_ms_max as f64) * self.intensity).max(1.0) as u64;
+        c
+    }
+}
+
+impl std::fmt::Display for Swarm {
+    /// `swarm: kill every 1.5s, partition every 6s; intensity 0.42`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .packages
+            .iter()
+            .map(|(p, d)| format!("{} every {d}", p.name()))
+            .collect();
+        write!(
+            f,
+            "swarm: {}; intensity {:.2}",
+            parts.join(", "),
+            self.intensity
+        )
+    }
 }
 
 impl Default for GeneratorConfig {
@@ -146,6 +226,7 @@ impl Default for GeneratorConfig {
             clock_offset_ms_max: default_clock_offset_ms_max(),
             packet_loss_rate_max: default_packet_loss_rate_max(),
             packet_delay_ms_max: default_packet_delay_ms_max(),
+            swarm: false,
         }
     }
 }
@@ -276,6 +357,10 @@ pub fn generate(
         return Err(GenerateError::NoNodes);
     }
     config.check()?;
+    if config.swarm {
+        let chosen = Swarm::of(config, seed).apply(config);
+        return generate(&chosen, node_count, faults_until, seed);
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
 
     // Each package's windows, on its own timeline: gap, window, gap, window…
@@ -646,6 +731,7 @@ mod tests {
     use super::*;
     use crate::nemesis::Nemesis;
     use crate::target::NoRoles;
+    use std::collections::BTreeSet;
 
     fn all_packages() -> GeneratorConfig {
         GeneratorConfig {
@@ -821,5 +907,79 @@ mod tests {
         assert_eq!(c.interval_of(Package::Kill), SimDuration::from_secs(20));
         assert!(toml::from_str::<GeneratorConfig>("packages = [\"kil\"]").is_err());
         assert!(toml::from_str::<GeneratorConfig>("packages = []\nintervall = \"1s\"").is_err());
+    }
+
+    #[test]
+    fn swarm_picks_a_different_mix_per_seed_and_generates_only_it() {
+        let config = GeneratorConfig {
+            swarm: true,
+            ..all_packages()
+        };
+        let until = SimDuration::from_secs(120);
+        let mut mixes = BTreeSet::new();
+        let mut singles = 0;
+        for seed in 0..64 {
+            let swarm = Swarm::of(&config, seed);
+            assert!(!swarm.packages.is_empty());
+            assert!((0.1..=1.0).contains(&swarm.intensity));
+            let kept: Vec<Package> = swarm.packages.iter().map(|(p, _)| *p).collect();
+            singles += usize::from(kept.len() == 1);
+            for (p, d) in &swarm.packages {
+                let base = config.interval_of(*p).as_nanos();
+                assert!(
+                    d.as_nanos() >= base / 4 && d.as_nanos() <= base * 4,
+                    "{swarm}"
+                );
+            }
+            let g = generate(&config, 5, until, seed).unwrap();
+            assert_eq!(
+                g,
+                generate(&config, 5, until, seed).unwrap(),
+                "deterministic"
+            );
+            let fault_packages: BTreeSet<&str> = g
+                .schedule
+                .events
+                .iter()
+                .filter(|e| e.at < g.healed_at)
+                .map(|e| match &e.fault {
+                    Fault::Bridge
+                    | Fault::Isolate { .. }
+                    | Fault::MajoritiesRing
+                    | Fault::OneWay { .. }
+                    | Fault::RandomHalves => "partition",
+                    Fault::Crash { .. } => "kill",
+                    Fault::Pause { .. } => "pause",
+                    Fault::PacketDelay { .. }
+                    | Fault::PacketDuplicate { .. }
+                    | Fault::PacketLoss { .. } => "packet",
+                    Fault::Model { .. } => "model",
+                    _ => "clock",
+                })
+                .collect();
+            for p in &fault_packages {
+                assert!(kept.iter().any(|k| k.name() == *p), "{p} not in {swarm}");
+            }
+            mixes.insert(kept);
+        }
+        // 6 packages give 63 non-empty subsets: 64 seeds must see many.
+        assert!(mixes.len() >= 20, "only {} mixes", mixes.len());
+        assert!(singles >= 1, "no seed ran a single package");
+        // Without swarm, the schedule is what it always was.
+        let plain = all_packages();
+        assert_eq!(
+            generate(&plain, 5, until, 3).unwrap(),
+            generate(&plain, 5, until, 3).unwrap()
+        );
+        assert_ne!(
+            generate(&config, 5, until, 3).unwrap().schedule,
+            generate(&plain, 5, until, 3).unwrap().schedule
+        );
+    }
+
+    #[test]
+    fn swarm_reads_from_toml() {
+        let c: GeneratorConfig = toml::from_str("packages = [\"kill\"]\nswarm = true\n").unwrap();
+        assert!(c.swarm);
     }
 }

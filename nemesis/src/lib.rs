@@ -38,7 +38,9 @@ pub use catalog::{
 };
 pub use duration::{DurationError, SimDuration};
 pub use fault::{Distribution, Fault, FaultError, Latency};
-pub use generate::{generate, generate_around, GenerateError, Generated, GeneratorConfig, Package};
+pub use generate::{
+    generate, generate_around, GenerateError, Generated, GeneratorConfig, Package, Swarm,
+};
 pub use nemesis::{undo_action, ClusterState, Nemesis, Phase, Step};
 pub use param::Param;
 pub use schedule::{Event, Schedule};
