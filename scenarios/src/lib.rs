@@ -29,6 +29,7 @@ pub mod scenario;
 pub mod seeds;
 pub mod shard;
 pub mod shrink;
+pub mod stdio;
 pub mod testing;
 
 /// Exit code: valid / every run as expected.
@@ -39,3 +40,6 @@ pub const EXIT_INVALID: u8 = 1;
 pub const EXIT_UNKNOWN: u8 = 2;
 /// Exit code: bad input or usage.
 pub const EXIT_BAD_INPUT: u8 = 3;
+/// Exit code: the user interrupted a sweep (SIGINT); the seeds in flight
+/// finished and the summary was written.
+pub const EXIT_INTERRUPTED: u8 = 130;

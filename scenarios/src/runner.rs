@@ -14,12 +14,14 @@ use crate::plan;
 use crate::report::Metrics as ReportMetrics;
 use crate::scenario::{Expect, Scenario};
 use crate::seeds::{format_seed, SeedSet};
+use crate::stdio::errln;
 use rayon::prelude::*;
 use shakedown_checkers::{History, Outcome, Verdict};
+use shakedown_nemesis::SimDuration;
 use shakedown_sim::{first_divergence, Divergence, NodePanic, RunRecord, SimError, TraceEntry};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -318,9 +320,12 @@ pub fn shell_word(word: &str) -> String {
     }
 }
 
-/// The run directory of one seed: `<out_dir>/<scenario stem>/<seed>`.
+/// The run directory of one seed: `<out_dir>/<scenario key>/<seed>`, the
+/// key being [`Scenario::artifact_key`] (the file's path without `.toml`).
 pub fn run_dir(out_dir: &Path, scenario: &Scenario, seed: u64) -> PathBuf {
-    out_dir.join(&scenario.name).join(format_seed(seed))
+    out_dir
+        .join(scenario.artifact_key())
+        .join(format_seed(seed))
 }
 
 /// The simulator's metrics as the report draws them.
@@ -459,6 +464,11 @@ pub fn run_seed(
                     verdict = liveness;
                 }
             }
+            if verdict.outcome == Outcome::Valid {
+                if let Some(reason) = vacuous(record, &config.workload) {
+                    verdict = Verdict::unknown(verdict.ops, reason);
+                }
+            }
             (verdict, Some(ms(started.elapsed())))
         }
         (None, _, None) => (Verdict::unknown(0, "the run left no record"), None),
@@ -504,6 +514,51 @@ pub fn run_seed(
     Ok(FullRun { summary, record })
 }
 
+/// How the reason of a run that checked nothing begins.
+const VACUOUS_NOTHING: &str = "nothing was checked";
+/// How the reason of a run cut short by its time limit begins.
+const VACUOUS_LIMIT: &str = "the run hit its simulated-time limit";
+
+/// Why a `valid` verdict of this run proves nothing, if it does not: no
+/// client op completed (`ok` or `fail`), or the simulated time limit came
+/// before the workload had issued all its ops.
+fn vacuous(record: &RunRecord, workload: &shakedown_sim::workload::Workload) -> Option<String> {
+    use shakedown_checkers::Completion;
+    use shakedown_sim::workload::OpLimit;
+    let ops = record.history.client_ops().ok()?;
+    let completed = ops
+        .iter()
+        .filter(|op| op.completion != Completion::Info)
+        .count();
+    if completed == 0 {
+        return Some(format!(
+            "{VACUOUS_NOTHING}: no client op completed ({} invoked, none ok or fail); \
+             give the workload more time or ops, or look at why every op timed out",
+            ops.len()
+        ));
+    }
+    if record.ended != shakedown_sim::record::EndReason::TimeLimit {
+        return None;
+    }
+    let end = Duration::from_nanos(u64::try_from(record.end_ns).unwrap_or(0));
+    let unfinished = match workload.limit {
+        OpLimit::Count(n) => (ops.len() as u64) < n,
+        OpLimit::DurationMs(ms) => end < Duration::from_millis(ms),
+    };
+    unfinished.then(|| {
+        let planned = match workload.limit {
+            OpLimit::Count(n) => format!("{n} ops"),
+            OpLimit::DurationMs(ms) => format!("{}", SimDuration::from_millis(ms)),
+        };
+        format!(
+            "{VACUOUS_LIMIT} ({}) before the workload finished: \
+             {} of {planned} issued; raise [limits] duration or shorten the workload",
+            SimDuration::from_nanos(end.as_nanos() as u64),
+            ops.len()
+        )
+    })
+}
+
 /// Writes one run's directory.
 pub fn write_artifacts(
     scenario: &Scenario,
@@ -522,8 +577,14 @@ pub fn write_artifacts(
         scenario.file.checker.model.get_ref().clone(),
     );
     artifacts.report.seed = Some(run.seed);
-    // A run directory is `<out>/<scenario>/<seed>`.
-    let out_dir = dir.parent().and_then(Path::parent).unwrap_or(dir);
+    // A run directory is `<out>/<scenario key>/<seed>` (see [`run_dir`]).
+    let key = scenario.artifact_key();
+    let out_dir = dir
+        .parent()
+        .filter(|p| p.ends_with(&key))
+        .and_then(|p| p.ancestors().nth(key.components().count()))
+        .or_else(|| dir.parent().and_then(Path::parent))
+        .unwrap_or(dir);
     artifacts.report.replay_command = Some(replay_command_in(command, scenario, run.seed, out_dir));
     artifacts.finding = run.finding.as_ref().map(|f| RunFinding {
         outcome: run.outcome().name().to_owned(),
@@ -613,6 +674,9 @@ pub struct Sweep {
     /// Seeds after the one that stopped the sweep that had already run (in
     /// parallel) when it stopped: not reported, no run directory.
     pub set_aside: usize,
+    /// The user interrupted the sweep (SIGINT): seeds not yet started did
+    /// not run, and the status is unknown unless a bug already settled it.
+    pub interrupted: bool,
 }
 
 impl Sweep {
@@ -622,9 +686,16 @@ impl Sweep {
         self.runs.iter().filter(|r| r.outcome() == outcome).count()
     }
 
-    /// Met, contradicted or unknown.
+    /// Met, contradicted or unknown. An interrupted sweep that found no
+    /// bug is unknown: the seeds it skipped might have.
     pub fn status(&self) -> Status {
-        Status::of(self.expect, self.runs.iter().map(SeedRun::outcome))
+        let status = Status::of(self.expect, self.runs.iter().map(SeedRun::outcome));
+        let bug = self.runs.iter().any(|r| r.outcome().is_bug());
+        if self.interrupted && !bug {
+            Status::Unknown
+        } else {
+            status
+        }
     }
 
     /// The first run whose verdict is invalid, in sweep order.
@@ -680,7 +751,11 @@ impl Sweep {
     pub fn summary(&self) -> String {
         let wall = self.wall.as_secs_f64().max(1e-9);
         let sim = self.sim_time().as_secs_f64();
-        let status = self.status().describe();
+        let status = if self.interrupted {
+            format!("INTERRUPTED, {}", self.status().describe())
+        } else {
+            self.status().describe().to_owned()
+        };
         let set_aside = if self.set_aside > 0 {
             format!(
                 " ({} later seed{} also ran in parallel and {} set aside)",
@@ -751,6 +826,11 @@ impl Sweep {
         let notable = self.notable();
         match (self.status(), notable.map(SeedRun::outcome)) {
             (Status::Met, _) => None,
+            _ if self.interrupted && notable.is_none_or(|r| !r.outcome().is_bug()) => Some(format!(
+                "interrupted after {} of {} seeds: run again to finish the sweep",
+                self.runs.len(),
+                self.seeds_planned
+            )),
             (_, Some(RunOutcome::Nondeterministic)) => Some(
                 "the seed did not replay the same way twice: remove the cause above (see the two steps), then run again"
                     .to_owned(),
@@ -767,6 +847,13 @@ impl Sweep {
                 self.runs.len(),
                 self.command
             )),
+            (Status::Unknown, _)
+                if notable
+                    .and_then(|r| r.verdict.reason.as_deref())
+                    .is_some_and(|r| r.starts_with(VACUOUS_NOTHING) || r.starts_with(VACUOUS_LIMIT)) =>
+            {
+                Some("the workload did not run to its end, so a valid history would prove nothing: fix what the reason above names".to_owned())
+            }
             (Status::Unknown, _) => Some(
                 "some verdicts are unknown: raise [limits] check_time/check_memory_mb (or set check_steps), or shorten the workload"
                     .to_owned(),
@@ -804,6 +891,20 @@ pub fn verdict_line(v: &Verdict) -> String {
     }
 }
 
+/// Set when the user asked the process to stop (SIGINT): sweeps start no
+/// new seed, finish the ones in flight and report what ran.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Asks every sweep in this process to stop after the seeds in flight.
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`interrupt`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 /// Runs a scenario over its seeds (or `options.seeds`) in parallel.
 pub fn sweep(
     scenario: &Scenario,
@@ -821,7 +922,7 @@ pub fn sweep(
     type Kept = (SeedRun, Option<RunRecord>);
     let results: Mutex<Vec<(u64, Result<Kept, RunnerError>)>> = Mutex::new(Vec::new());
     (0..total).into_par_iter().for_each(|i| {
-        if !options.keep_going && i > stop_at.load(Ordering::SeqCst) {
+        if interrupted() || (!options.keep_going && i > stop_at.load(Ordering::SeqCst)) {
             return;
         }
         let Some(seed) = seeds.get(i) else { return };
@@ -895,6 +996,7 @@ pub fn sweep(
         command: registry.command().to_owned(),
         out_dir: options.out_dir.clone(),
         set_aside,
+        interrupted: interrupted(),
     })
 }
 
@@ -992,7 +1094,7 @@ impl ProgressSink {
                 break;
             };
             if !line.is_empty() {
-                eprintln!("{line}");
+                errln!("{line}");
             }
             pending.0 += 1;
         }

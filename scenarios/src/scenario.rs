@@ -619,6 +619,18 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// Where this scenario's run directories go under an output directory:
+    /// its path relative to the working directory, without `.toml`
+    /// (`scenarios/raft-kv-stale-reads`), so that `a/x.toml` and `b/x.toml`
+    /// never share one. Each part is cut down to letters, digits, `-`, `_`
+    /// and `.` (a part may not start with `.`, so nothing climbs out of the
+    /// output directory). A file outside the working directory, or named
+    /// through `..`, gets its stem and a hash of its absolute path instead
+    /// (`x-3fa2c1d0`).
+    pub fn artifact_key(&self) -> PathBuf {
+        artifact_key(&self.path)
+    }
+
     /// An error at a span of this file.
     pub fn error_at(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(&self.path, &self.text, span, message)
@@ -787,6 +799,74 @@ impl Scenario {
                 ));
             }
         }
+        if *w.clients.get_ref() == 0 {
+            errors.push(self.error_at(
+                w.clients.span(),
+                "`clients` is 0: no op would run and nothing would be checked; give at least 1",
+            ));
+        }
+        if let Some(ops) = &w.ops {
+            if *ops.get_ref() == 0 {
+                errors.push(self.error_at(
+                    ops.span(),
+                    "`ops` is 0: nothing would be checked; give at least 1 op",
+                ));
+            }
+        }
+        // Numbers that pass the shape but not the meaning, each at its key.
+        let mut refuse = |path: &[&str], message: String| {
+            let span = self.value_span(path);
+            errors.push(match span {
+                Some(span) => self.error_at(span, message),
+                None => ScenarioError::file(&self.path, message),
+            });
+        };
+        if let Some(rate) = w.ops_per_s {
+            if !(rate.is_finite() && rate > 0.0) {
+                refuse(
+                    &["workload", "ops_per_s"],
+                    format!("`ops_per_s` = {rate}: give a rate above 0, e.g. 100.0 (leave it out for closed-loop clients)"),
+                );
+            }
+        }
+        let n = &f.network;
+        for (key, rate) in [
+            ("loss_rate", n.loss_rate),
+            ("duplicate_rate", n.duplicate_rate),
+        ] {
+            if let Some(rate) = rate.filter(|r| !(0.0..=1.0).contains(r)) {
+                refuse(
+                    &["network", key],
+                    format!(
+                        "`{key}` = {rate} is not a probability: write a number from 0.0 to 1.0"
+                    ),
+                );
+            }
+        }
+        if f.limits.check_time.is_some_and(|t| t.is_zero()) {
+            refuse(
+                &["limits", "check_time"],
+                "`check_time` is 0: no history could be checked; give a budget like \"60s\" (or leave it out)".into(),
+            );
+        }
+        if f.limits.check_memory_mb == Some(0) {
+            refuse(
+                &["limits", "check_memory_mb"],
+                "`check_memory_mb` is 0: no history could be checked; give a budget like 4096 (or leave it out)".into(),
+            );
+        }
+        if f.limits.check_steps == Some(0) {
+            refuse(
+                &["limits", "check_steps"],
+                "`check_steps` is 0: no history could be checked; give a budget like 10000000 (or leave it out)".into(),
+            );
+        }
+        if f.limits.history_events_max == Some(0) {
+            refuse(
+                &["limits", "history_events_max"],
+                "`history_events_max` is 0: no op could be recorded; give a limit like 1000000 (or leave it out)".into(),
+            );
+        }
         if *w.clients.get_ref() > shakedown_sim::config::CLIENTS_MAX {
             errors.push(self.error_at(
                 w.clients.span(),
@@ -854,7 +934,10 @@ impl Scenario {
             if let Err(e) = crate::plan::sim_config(self, 0)
                 .and_then(|c| c.validate().map_err(|e| e.to_string()))
             {
-                errors.push(ScenarioError::file(&self.path, e));
+                errors.push(match self.span_of_message(&e) {
+                    Some(span) => self.error_at(span, e),
+                    None => ScenarioError::file(&self.path, e),
+                });
             }
         }
         if errors.is_empty() {
@@ -862,6 +945,47 @@ impl Scenario {
         } else {
             Err(ScenarioErrors(errors))
         }
+    }
+
+    /// The span of the value at a key path (`["workload", "ops_per_s"]`),
+    /// if the file has it.
+    pub fn value_span(&self, path: &[&str]) -> Option<Range<usize>> {
+        let doc = toml::de::DeTable::parse(&self.text).ok()?;
+        let mut table = doc.get_ref();
+        for (i, key) in path.iter().enumerate() {
+            let (_, value) = table.iter().find(|(k, _)| k.get_ref().as_ref() == *key)?;
+            if i + 1 == path.len() {
+                return Some(value.span());
+            }
+            match value.get_ref() {
+                toml::de::DeValue::Table(t) => table = t,
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Where the setting a simulator message is about sits in the file:
+    /// the key it names in backticks, or the key its words describe.
+    fn span_of_message(&self, message: &str) -> Option<Range<usize>> {
+        let named = message.split('`').nth(1).filter(|_| message.contains('`'));
+        let described = [
+            ("workload rate", "ops_per_s"),
+            ("op count", "ops"),
+            ("workload duration", "duration"),
+            ("timeout", "timeout"),
+            ("zipf", "key_choice"),
+            ("client latency", "client_latency"),
+            ("latency", "latency"),
+        ]
+        .iter()
+        .find(|(words, _)| message.contains(words))
+        .map(|(_, key)| *key);
+        let key = named.or(described)?;
+        let key = key.strip_suffix("_ms").unwrap_or(key);
+        ["workload", "network", "limits", "cluster", "checker"]
+            .iter()
+            .find_map(|section| self.value_span(&[section, key]))
     }
 
     /// An error about the model settings, pointing at the key it names when
@@ -891,6 +1015,77 @@ impl Scenario {
             None => self.error_at(c.model.span(), text),
         }
     }
+}
+
+/// [`Scenario::artifact_key`] of a path.
+pub fn artifact_key(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let cwd = std::env::current_dir().ok();
+    let relative = if path.is_absolute() {
+        cwd.as_deref().and_then(|c| path.strip_prefix(c).ok())
+    } else {
+        Some(path)
+    };
+    let relative = relative.filter(|r| {
+        r.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    });
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(relative) = relative else {
+        let absolute = cwd.map_or_else(|| path.to_owned(), |c| c.join(path));
+        let mut digest = shakedown_sim::record::Digest::default();
+        digest.write(absolute.to_string_lossy().as_bytes());
+        return PathBuf::from(format!(
+            "{}-{:08x}",
+            safe_part(&stem),
+            digest.value() & 0xffff_ffff
+        ));
+    };
+    let mut key = PathBuf::new();
+    let parts: Vec<String> = relative
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(p) => Some(p.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            let part = part.strip_suffix(".toml").unwrap_or(part);
+            let safe = safe_part(part);
+            // A stem that reads as a seed would sit beside seed directories.
+            if crate::seeds::parse_seed(&safe).is_ok() {
+                key.push(format!("_{safe}"));
+            } else {
+                key.push(safe);
+            }
+        } else {
+            key.push(safe_part(part));
+        }
+    }
+    key
+}
+
+/// One path part as a safe directory name: letters, digits, `-`, `_`, `.`,
+/// never starting with `.` and never empty.
+fn safe_part(part: &str) -> String {
+    let mut safe: String = part
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.is_empty() || safe.starts_with('.') {
+        safe.insert(0, '_');
+    }
+    safe
 }
 
 /// Parses the text of a scenario file into its exact shape (no checks

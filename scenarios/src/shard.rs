@@ -27,6 +27,12 @@ pub struct SweepSummary {
     pub expect: Expect,
     /// One entry per seed run, in sweep order.
     pub runs: Vec<SeedResult>,
+    /// Seeds the shard was asked to run (absent in older files).
+    #[serde(default)]
+    pub seeds_planned: Option<u64>,
+    /// The shard was interrupted before it ran all its seeds.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// One seed's result.
@@ -66,6 +72,8 @@ impl SweepSummary {
                     dir: r.dir.as_ref().map(|d| d.display().to_string()),
                 })
                 .collect(),
+            seeds_planned: Some(sweep.seeds_planned),
+            interrupted: sweep.interrupted,
         }
     }
 }
@@ -75,8 +83,9 @@ pub fn write_summaries(path: &Path, summaries: &[SweepSummary]) -> Result<(), St
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let text = serde_json::to_string_pretty(summaries).map_err(|e| e.to_string())?;
-    std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
+    let text = serde_json::to_string_pretty(summaries).map_err(|e| e.to_string())? + "\n";
+    crate::atomic::write_atomic(path, text.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Reads a file written by [`write_summaries`] (or one summary alone).
@@ -103,6 +112,8 @@ pub struct Merged {
     pub runs: BTreeMap<u64, SeedResult>,
     /// Seeds reported twice with different verdicts.
     pub conflicts: Vec<u64>,
+    /// Shards that were interrupted, or that ran none of their seeds.
+    pub incomplete_shards: usize,
 }
 
 impl Merged {
@@ -110,7 +121,8 @@ impl Merged {
         self.runs.values().filter(|r| r.outcome == outcome).count()
     }
 
-    /// Met, contradicted or unknown; a conflict is unknown at best.
+    /// Met, contradicted or unknown; a conflict, an incomplete shard or no
+    /// seed at all is unknown at best.
     pub fn status(&self) -> Status {
         let s = Status::of(
             self.expect,
@@ -119,7 +131,13 @@ impl Merged {
                 RunOutcome::from_name(&r.outcome).unwrap_or(RunOutcome::Unknown)
             }),
         );
-        if !self.conflicts.is_empty() && s == Status::Met {
+        let doubtful =
+            !self.conflicts.is_empty() || self.incomplete_shards > 0 || self.runs.is_empty();
+        let bug = self
+            .runs
+            .values()
+            .any(|r| RunOutcome::from_name(&r.outcome).is_some_and(RunOutcome::is_bug));
+        if doubtful && (s == Status::Met || (s == Status::Contradicted && !bug)) {
             Status::Unknown
         } else {
             s
@@ -145,6 +163,17 @@ impl Merged {
         if let Some(r) = self.runs.values().find(|r| r.outcome != "valid") {
             s.push_str(&format!("; first {} seed {}", r.outcome, r.seed_hex));
         }
+        if self.incomplete_shards > 0 {
+            s.push_str(&format!(
+                "; {} shard{} interrupted or empty",
+                self.incomplete_shards,
+                if self.incomplete_shards == 1 {
+                    " was"
+                } else {
+                    "s were"
+                }
+            ));
+        }
         if !self.conflicts.is_empty() {
             let c: Vec<String> = self.conflicts.iter().map(|s| format_seed(*s)).collect();
             s.push_str(&format!("; NON-DETERMINISTIC seeds: {}", c.join(", ")));
@@ -162,7 +191,11 @@ pub fn merge(summaries: &[SweepSummary]) -> Vec<Merged> {
             expect: s.expect,
             runs: BTreeMap::new(),
             conflicts: Vec::new(),
+            incomplete_shards: 0,
         });
+        if s.interrupted || (s.runs.is_empty() && s.seeds_planned != Some(0)) {
+            m.incomplete_shards += 1;
+        }
         for r in &s.runs {
             match m.runs.get(&r.seed) {
                 Some(old) if old.outcome != r.outcome => {
@@ -202,6 +235,8 @@ mod tests {
             path: "x.toml".into(),
             expect,
             runs,
+            seeds_planned: None,
+            interrupted: false,
         }
     }
 
@@ -222,5 +257,22 @@ mod tests {
         assert_eq!(m[0].conflicts, vec![3]);
         assert_eq!(m[0].status(), Status::Unknown);
         assert!(m[0].line().contains("NON-DETERMINISTIC"));
+    }
+
+    #[test]
+    fn an_empty_or_interrupted_shard_is_not_as_expected() {
+        let full = shard(Expect::Valid, vec![result(0, "valid")]);
+        let empty = shard(Expect::Valid, vec![]);
+        let m = merge(&[full.clone(), empty.clone()]);
+        assert_eq!(m[0].status(), Status::Unknown, "{}", m[0].line());
+        assert!(m[0].line().contains("1 shard was interrupted or empty"));
+        assert_eq!(merge(&[empty])[0].status(), Status::Unknown);
+        let mut cut = shard(Expect::Valid, vec![result(1, "valid")]);
+        cut.interrupted = true;
+        assert_eq!(merge(&[full.clone(), cut])[0].status(), Status::Unknown);
+        // A bug found is a bug, whatever else is missing.
+        let mut found = shard(Expect::Valid, vec![result(2, "invalid")]);
+        found.interrupted = true;
+        assert_eq!(merge(&[full, found])[0].status(), Status::Contradicted);
     }
 }

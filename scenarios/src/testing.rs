@@ -22,7 +22,7 @@
 //!   step (`nondeterministic` if they differ); `SHAKEDOWN_CHECK_DETERMINISM=1`
 //!   checks every seed, `=0` none.
 //!
-//! Run directories of failing seeds go to `target/shakedown/<scenario>/<seed>/`.
+//! Run directories of failing seeds go to `target/shakedown/<scenario path>/<seed>/`.
 //! On failure the test panics with the seed, the verdict, the report's path
 //! and both replay commands.
 

@@ -6,6 +6,7 @@
 //! valid (Jepsen's rule: an invalid result outweighs an unknown one).
 
 use super::{EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
+use crate::stdio::{errln, outln};
 use shakedown_checkers::{
     edn, model_by_name, read_history_file_limited, AnyModel, Budget, CheckError, CheckOptions,
     CheckReport, Counterexample, OpSummary, Outcome, ReadError, ReadLimits, Verdict,
@@ -98,27 +99,109 @@ pub fn run(args: Args) -> u8 {
         started: None,
     };
     let several = args.files.len() > 1;
+    let reports = match &args.report {
+        Some(out) => match report_paths(&args.files, out, several) {
+            Ok(paths) => paths.into_iter().map(Some).collect(),
+            Err(message) => return super::bad_input(message),
+        },
+        None => vec![None; args.files.len()],
+    };
     if let (Some(dir), true) = (&args.report, several) {
         if let Err(e) = std::fs::create_dir_all(dir) {
             return super::bad_input(format!("--report {}: {e}", dir.display()));
         }
     }
     let mut worst = EXIT_VALID;
-    for file in &args.files {
-        let report = args.report.as_ref().map(|out| {
-            if several {
-                let stem = file
-                    .file_stem()
-                    .map_or_else(|| "history".into(), |s| s.to_string_lossy().into_owned());
-                out.join(format!("{stem}.html"))
-            } else {
-                out.clone()
-            }
-        });
+    for (file, report) in args.files.iter().zip(&reports) {
         let code = check_file(file, model.as_ref(), &options, args.json, report.as_deref());
         worst = worse(worst, code);
     }
     worst
+}
+
+/// Where each file's report goes. With one file, `out` itself; with
+/// several, `out/<stem>.html`, or, where two files share a stem, their
+/// paths' parts joined by `_` (`sa_x.html`, `sb_x.html`), with `-2`, `-3`
+/// added if that is still not enough. A report never replaces an input.
+fn report_paths(files: &[PathBuf], out: &Path, several: bool) -> Result<Vec<PathBuf>, String> {
+    let paths: Vec<PathBuf> = if several {
+        let stem = |f: &PathBuf| {
+            f.file_stem()
+                .map_or_else(|| "history".into(), |s| s.to_string_lossy().into_owned())
+        };
+        let mut names: Vec<String> = files.iter().map(stem).collect();
+        let clash =
+            |names: &[String], i: usize| names.iter().filter(|n| **n == names[i]).count() > 1;
+        let clashing: Vec<bool> = (0..names.len()).map(|i| clash(&names, i)).collect();
+        for (i, file) in files.iter().enumerate() {
+            if clashing[i] {
+                let parts: Vec<String> = file
+                    .with_extension("")
+                    .components()
+                    .filter_map(|c| match c {
+                        std::path::Component::Normal(p) => Some(p.to_string_lossy().into_owned()),
+                        _ => None,
+                    })
+                    .collect();
+                names[i] = parts.join("_");
+            }
+        }
+        let mut taken = std::collections::BTreeSet::new();
+        names
+            .into_iter()
+            .map(|name| {
+                let name: String = name
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                let mut unique = name.clone();
+                let mut n = 2;
+                while !taken.insert(unique.clone()) {
+                    unique = format!("{name}-{n}");
+                    n += 1;
+                }
+                out.join(format!("{unique}.html"))
+            })
+            .collect()
+    } else {
+        vec![out.to_owned()]
+    };
+    for report in &paths {
+        let Some(report_at) = where_it_would_be(report) else {
+            continue;
+        };
+        for file in files {
+            if std::fs::canonicalize(file).is_ok_and(|f| f == report_at) {
+                return Err(format!(
+                    "--report {}: that is the input {}; the report would overwrite it. Name another path.",
+                    report.display(),
+                    file.display()
+                ));
+            }
+        }
+    }
+    Ok(paths)
+}
+
+/// The absolute, link-free path a file would have if written at `path`
+/// (its directory resolved, the name kept), or `None` if the directory
+/// does not exist yet (then it holds no input either).
+fn where_it_would_be(path: &Path) -> Option<PathBuf> {
+    if let Ok(existing) = std::fs::canonicalize(path) {
+        return Some(existing);
+    }
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(name))
 }
 
 /// The worse of two exit codes: bad input, then invalid, then unknown, then valid.
@@ -194,7 +277,7 @@ fn check_file(
                 ) {
                     return super::bad_input(format!("--report {}: {e}", out.display()));
                 }
-                eprintln!("report: {}", out.display());
+                errln!("report: {}", out.display());
             }
             match verdict.outcome {
                 Outcome::Valid => EXIT_VALID,
@@ -217,11 +300,11 @@ fn check_file(
 }
 
 fn report_bad_input(file: &Path, model: &dyn AnyModel, message: &str, json: bool) -> u8 {
-    eprintln!("error: {message}");
+    errln!("error: {message}");
     if json {
         let null = serde_json::Value::Null;
         let error = serde_json::Value::String(message.to_owned());
-        println!(
+        outln!(
             "{}",
             json_line(
                 file,
@@ -263,7 +346,7 @@ fn print_json(file: &Path, model: &dyn AnyModel, checked: &CheckReport, elapsed:
         serde_json::json!(checked.skipped_processes),
         checked.steps
     ));
-    println!("{line}");
+    outln!("{line}");
 }
 
 /// One object with the fields in the documented order (serde_json's own
@@ -300,7 +383,7 @@ fn json_line(
 
 fn print_text(file: &Path, model: &dyn AnyModel, checked: &CheckReport, elapsed: Duration) {
     let verdict = &checked.verdict;
-    println!(
+    outln!(
         "{}: {} ({}, {}, {} steps, checked in {})",
         file.display(),
         verdict.outcome.name(),
@@ -310,10 +393,10 @@ fn print_text(file: &Path, model: &dyn AnyModel, checked: &CheckReport, elapsed:
         format_elapsed(elapsed)
     );
     if let Some(reason) = &verdict.reason {
-        println!("  {reason}");
+        outln!("  {reason}");
     }
     if let Some(ce) = &verdict.counterexample {
-        print!("{}", counterexample_text(ce));
+        crate::stdio::out(format_args!("{}", counterexample_text(ce)));
     }
 }
 

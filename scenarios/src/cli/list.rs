@@ -3,6 +3,7 @@
 use super::{bad_input, EXIT_BAD_INPUT, EXIT_VALID};
 use crate::models::Registry;
 use crate::scenario::Scenario;
+use crate::stdio::outln;
 use std::path::PathBuf;
 
 /// What to list.
@@ -32,7 +33,7 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
     match args.what {
         What::Models => {
             for m in registry.iter() {
-                println!("{:<16} {}", m.name(), m.description());
+                outln!("{:<16} {}", m.name(), m.description());
             }
             EXIT_VALID
         }
@@ -49,10 +50,13 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                     }
                 }
             }
-            print!("{}", shakedown_nemesis::render_catalog(&faults));
-            println!("\nOn async services (models registered with register_service):");
+            crate::stdio::out(format_args!(
+                "{}",
+                shakedown_nemesis::render_catalog(&faults)
+            ));
+            outln!("\nOn async services (models registered with register_service):");
             for (fault, note) in shakedown_sim::service::FAULT_NOTES {
-                println!("  {fault:<17} {note}");
+                outln!("  {fault:<17} {note}");
             }
             EXIT_VALID
         }
@@ -75,7 +79,7 @@ fn list_scenarios(registry: &Registry, dir: &std::path::Path) -> u8 {
     let mut code = EXIT_VALID;
     for path in paths {
         match Scenario::load(&path, registry) {
-            Ok(s) => println!(
+            Ok(s) => outln!(
                 "{:<40} expect {:<7} {:<14} {:>3} nodes {:>6} seeds  {}",
                 path.display(),
                 s.expect().name(),
@@ -85,7 +89,7 @@ fn list_scenarios(registry: &Registry, dir: &std::path::Path) -> u8 {
                 s.file.description.as_deref().unwrap_or("")
             ),
             Err(e) => {
-                println!(
+                outln!(
                     "{:<40} BAD: {}",
                     path.display(),
                     e.0.first().map(|e| e.message.as_str()).unwrap_or("")

@@ -2,6 +2,7 @@
 
 use super::{bad_input, EXIT_VALID};
 use crate::shard;
+use crate::stdio::outln;
 use std::path::PathBuf;
 
 /// Arguments of `shakedown merge`.
@@ -11,6 +12,11 @@ pub struct Args {
     /// searched for `*.sweep.json`.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
+
+    /// How many shard files there should be: fewer (a shard that never
+    /// wrote its summary) or more is an error, exit 3.
+    #[arg(long, value_name = "N")]
+    pub expect_shards: Option<usize>,
 }
 
 fn collect(path: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -44,6 +50,20 @@ pub fn run(args: Args) -> u8 {
     if files.is_empty() {
         return bad_input("no *.sweep.json files found");
     }
+    if let Some(n) = args.expect_shards {
+        if files.len() != n {
+            return bad_input(format!(
+                "--expect-shards {n}: found {} shard file{} ({}); a shard's summary is missing or extra",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
     let mut summaries = Vec::new();
     for f in &files {
         match shard::read_summaries(f) {
@@ -53,7 +73,7 @@ pub fn run(args: Args) -> u8 {
     }
     let mut code = EXIT_VALID;
     for m in shard::merge(&summaries) {
-        println!("{}", m.line());
+        outln!("{}", m.line());
         code = super::run::worse(code, m.status().exit_code());
     }
     code

@@ -29,6 +29,7 @@ pub mod run;
 pub mod shrink;
 
 use crate::models::Registry;
+use crate::stdio::errln;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::Path;
@@ -102,6 +103,9 @@ pub fn main_from(mut registry: Registry, args: impl IntoIterator<Item = OsString
             return ExitCode::from(code);
         }
     };
+    if matches!(cli.command, Command::Run(_)) {
+        catch_interrupts();
+    }
     let code = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args, &registry),
@@ -111,7 +115,25 @@ pub fn main_from(mut registry: Registry, args: impl IntoIterator<Item = OsString
         Command::List(args) => list::run(args, &registry),
         Command::Merge(args) => merge::run(args),
     };
-    ExitCode::from(code)
+    ExitCode::from(crate::stdio::finish(code))
+}
+
+/// On the first SIGINT, sweeps finish the seeds in flight, skip the rest
+/// and write their summaries (exit [`EXIT_INTERRUPTED`]); a second one
+/// stops the process at once.
+fn catch_interrupts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Without a handler (none can be set) SIGINT keeps its default.
+        let _ = ctrlc::set_handler(|| {
+            if crate::runner::interrupted() {
+                errln!("interrupted again: stopping now");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            crate::runner::interrupt();
+            errln!("interrupted: finishing the seeds in flight (Ctrl-C again stops at once)");
+        });
+    });
 }
 
 /// How printed commands should name this program so that they run when
@@ -126,10 +148,10 @@ fn command_name(program: &Path) -> String {
     crate::runner::shell_word(&shown.to_string_lossy())
 }
 
-pub use crate::{EXIT_BAD_INPUT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
+pub use crate::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
 
 /// Prints an error for the user and returns [`EXIT_BAD_INPUT`].
 pub fn bad_input(message: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {message}");
+    errln!("error: {message}");
     EXIT_BAD_INPUT
 }

@@ -6,6 +6,7 @@ use crate::models::Registry;
 use crate::runner::{self, Status};
 use crate::scenario::Scenario;
 use crate::seeds::{format_seed, parse_seed};
+use crate::stdio::{errln, outln};
 use std::path::PathBuf;
 
 /// Arguments of `shakedown replay`.
@@ -37,7 +38,7 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
     let scenario = match Scenario::load(&args.scenario, registry) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            errln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -49,7 +50,7 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
         Err(e) => return bad_input(e),
     };
     let s = &run.summary;
-    println!(
+    outln!(
         "{} seed {}: {}",
         scenario.path.display(),
         format_seed(s.seed),
@@ -57,11 +58,11 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
     );
     if let Some(runner::Finding::Nondeterministic(d)) = &s.finding {
         for line in d.to_string().lines().skip(1) {
-            println!("  {line}");
+            outln!("  {line}");
         }
     }
     if let Some(record) = &run.record {
-        println!(
+        outln!(
             "  {} ops, {} history events, {:.1}s simulated, digest {}",
             s.ops,
             record.history.len(),
@@ -70,21 +71,25 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
         );
     }
     match (&s.dir, &s.artifact_error) {
-        (Some(dir), _) => println!(
+        (Some(dir), _) => outln!(
             "  report: {}",
             dir.join(crate::artifacts::REPORT_HTML).display()
         ),
-        (None, Some(e)) => eprintln!("error: artifacts not written: {e}"),
+        (None, Some(e)) => errln!("error: artifacts not written: {e}"),
         _ => {}
     }
     if check && s.finding.is_none() {
-        println!("  determinism: two runs, identical step by step");
+        outln!("  determinism: two runs, identical step by step");
     }
     let status = Status::of(scenario.expect(), [s.outcome()]);
-    println!(
+    outln!(
         "  expected {}: {}",
         scenario.expect().name(),
         status.describe()
     );
+    if s.artifact_error.is_some() {
+        // The run directory was the point of a replay.
+        return crate::EXIT_BAD_INPUT;
+    }
     status.exit_code()
 }

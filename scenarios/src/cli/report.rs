@@ -2,6 +2,7 @@
 
 use crate::artifacts::{self, ArtifactError};
 use crate::report::{self, ReportInput};
+use crate::stdio::outln;
 use shakedown_checkers::{History, Verdict};
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,7 @@ pub fn run(args: Args) -> u8 {
     };
     match written {
         Ok(path) => {
-            println!("wrote {}", path.display());
+            outln!("wrote {}", path.display());
             super::EXIT_VALID
         }
         Err(e) => super::bad_input(describe(&e)),

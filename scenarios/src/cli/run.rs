@@ -5,6 +5,7 @@ use crate::models::Registry;
 use crate::runner::{self, ArtifactsMode, DeterminismCheck, Progress, SweepOptions};
 use crate::scenario::{Engine, Scenario};
 use crate::seeds::SeedSet;
+use crate::stdio::{errln, outln};
 use std::path::PathBuf;
 
 /// Arguments of `shakedown run`.
@@ -104,7 +105,7 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
         match Scenario::load(path, registry) {
             Ok(s) => scenarios.push(s),
             Err(e) => {
-                eprintln!("{e}");
+                errln!("{e}");
                 return EXIT_BAD_INPUT;
             }
         }
@@ -140,17 +141,32 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                 if args.json {
                     print_json(&sweep);
                 } else {
-                    println!("{}", sweep.summary());
+                    outln!("{}", sweep.summary());
                 }
                 summaries.push(crate::shard::SweepSummary::of(&sweep));
                 code = worse(code, sweep.status().exit_code());
+                // A failing seed whose evidence could not be kept fails the
+                // command: the run directory is what the user acts on.
+                for r in sweep
+                    .runs
+                    .iter()
+                    .filter(|r| r.outcome() != runner::RunOutcome::Valid)
+                {
+                    if let Some(e) = &r.artifact_error {
+                        errln!(
+                            "error: seed {}: run directory not written: {e}",
+                            crate::seeds::format_seed(r.seed)
+                        );
+                        code = worse(code, EXIT_BAD_INPUT);
+                    }
+                }
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 code = worse(code, EXIT_BAD_INPUT);
             }
         }
-        if code != EXIT_VALID && !args.keep_going {
+        if runner::interrupted() || (code != EXIT_VALID && !args.keep_going) {
             break;
         }
     }
@@ -158,6 +174,9 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
         if let Err(e) = crate::shard::write_summaries(path, &summaries) {
             return worse(code, bad_input(e));
         }
+    }
+    if runner::interrupted() {
+        return crate::EXIT_INTERRUPTED;
     }
     code
 }
@@ -178,7 +197,7 @@ fn print_json(sweep: &runner::Sweep) {
             "sim_ns": result.sim_ns,
             "dir": result.dir,
         });
-        println!("{line}");
+        outln!("{line}");
     }
     let counts: serde_json::Map<String, serde_json::Value> = runner::RunOutcome::ALL
         .iter()
@@ -198,10 +217,11 @@ fn print_json(sweep: &runner::Sweep) {
         "seeds_planned": sweep.seeds_planned,
         "seeds_run": sweep.runs.len(),
         "set_aside": sweep.set_aside,
+        "interrupted": sweep.interrupted,
         "counts": counts,
         "notable_seed": notable.map(|r| r.seed),
         "report": notable.and_then(|r| r.dir.as_ref()).map(|d| d.join(crate::artifacts::REPORT_HTML).display().to_string()),
         "ops": sweep.ops(),
     });
-    println!("{line}");
+    outln!("{line}");
 }

@@ -5,6 +5,7 @@ use crate::models::Registry;
 use crate::scenario::Scenario;
 use crate::seeds::parse_seed;
 use crate::shrink::{shrink, ShrinkError};
+use crate::stdio::{errln, outln};
 use std::path::PathBuf;
 
 /// Arguments of `shakedown shrink`.
@@ -26,14 +27,14 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
     let scenario = match Scenario::load(&args.scenario, registry) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            errln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
     let shrunk = match shrink(&scenario, registry, args.seed) {
         Ok(s) => s,
         Err(e @ ShrinkError::NotInvalid { .. }) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return if e.to_string().contains("unknown") {
                 EXIT_UNKNOWN
             } else {
@@ -45,10 +46,10 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
     if let Err(e) = std::fs::write(&args.output, &shrunk.toml) {
         return bad_input(format!("{}: {e}", args.output.display()));
     }
-    println!("before: {}", shrunk.before);
-    println!("after:  {}", shrunk.after);
-    println!("verdict: {}", shrunk.verdict);
-    println!(
+    outln!("before: {}", shrunk.before);
+    outln!("after:  {}", shrunk.after);
+    outln!("verdict: {}", shrunk.verdict);
+    outln!(
         "{} candidate runs; wrote {} (run it: {} run {})",
         shrunk.attempts,
         args.output.display(),
