@@ -17,8 +17,9 @@
 //! it was invoked, so it runs when copied verbatim.
 //!
 //! Exit codes follow Jepsen: 0 valid (or: every run matched its expected
-//! verdict), 1 invalid (a run contradicted it), 2 unknown; and 3 for bad
-//! input or usage.
+//! verdict), 1 invalid (a run contradicted it), 2 unknown; 3 for bad
+//! input or usage, or an output that could not be written; 130 for a
+//! sweep interrupted by SIGINT.
 
 pub mod check;
 pub mod list;
@@ -39,7 +40,8 @@ use std::process::ExitCode;
 const EXIT_CODES_HELP: &str = "Exit codes: 0 valid (every sweep met its expectation), \
 1 invalid or contradicted (a bug found where none was expected, a bug not found, \
 a crashed or nondeterministic run), 2 unknown (a checker limit, or a run that could \
-not finish), 3 bad input or usage.";
+not finish), 3 bad input or usage (or an output that could not be written), \
+130 interrupted (`run`: the seeds in flight finished and the summary was written).";
 
 /// Shakedown: deterministic fault-injection testing with linearizability checking.
 #[derive(Parser)]
