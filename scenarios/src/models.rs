@@ -23,6 +23,9 @@
 //! assert!(registry.get("my-register").is_some());
 //! ```
 
+mod probe;
+
+pub use probe::{settings_of, SettingInfo};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shakedown_nemesis::{ModelFaultInfo, ModelParamInfo};
@@ -55,6 +58,14 @@ pub trait ClusterRunner: Send + Sync {
     fn inspect(&self, settings: &toml::Table, nodes: usize) -> Result<ModelInfo, String>;
     /// Builds the model from its settings and runs it once.
     fn run(&self, settings: &toml::Table, config: &SimConfig) -> Result<RunRecord, RunError>;
+    /// The keys its `[cluster.settings]` takes (none known by default).
+    fn settings(&self) -> Vec<SettingInfo> {
+        Vec::new()
+    }
+    /// An async service (run on turmoil) rather than a callback model.
+    fn is_service(&self) -> bool {
+        false
+    }
 }
 
 /// Why a run could not produce a record.
@@ -133,6 +144,10 @@ where
         model.validate(config.nodes).map_err(RunError::Settings)?;
         Ok(shakedown_sim::run(config, model)?)
     }
+
+    fn settings(&self) -> Vec<SettingInfo> {
+        settings_of::<S>()
+    }
 }
 
 impl<S, M, F> ClusterRunner for Entry<S, M, F, Service>
@@ -166,6 +181,14 @@ where
         let model = self.model(settings).map_err(RunError::Settings)?;
         model.validate(config.nodes).map_err(RunError::Settings)?;
         Ok(shakedown_sim::run_service(config, model)?)
+    }
+
+    fn settings(&self) -> Vec<SettingInfo> {
+        settings_of::<S>()
+    }
+
+    fn is_service(&self) -> bool {
+        true
     }
 }
 
@@ -206,6 +229,7 @@ fn value_kind(v: &shakedown_checkers::Value) -> &'static str {
 #[derive(Clone)]
 pub struct Registry {
     models: BTreeMap<String, Arc<dyn ClusterRunner>>,
+    defaults: BTreeMap<String, toml::Table>,
     command: String,
 }
 
@@ -213,6 +237,7 @@ impl Default for Registry {
     fn default() -> Self {
         Registry {
             models: BTreeMap::new(),
+            defaults: BTreeMap::new(),
             command: "shakedown".to_owned(),
         }
     }
@@ -248,6 +273,13 @@ impl Registry {
             "node 0 orders every write and replicates to backups; no failover (model fault: stop-replication)",
             |s: PrimaryBackupSettings| shakedown_sim::models::PrimaryBackupModel {
                 retransmit_ms: s.retransmit_ms,
+            },
+        );
+        r.set_defaults("register", RegisterSettings { sync_writes: yes() });
+        r.set_defaults(
+            "primary-backup",
+            PrimaryBackupSettings {
+                retransmit_ms: twenty(),
             },
         );
         r
@@ -308,6 +340,51 @@ impl Registry {
         self
     }
 
+    /// Tells `shakedown list models` the default settings of the model
+    /// called `name`, e.g. `registry.set_defaults("my-kv", MySettings::default())`
+    /// for a settings type that is `Serialize + Default`. Optional: without
+    /// it the list shows each key's kind and whether it is required.
+    pub fn set_defaults(&mut self, name: &str, defaults: impl serde::Serialize) -> &mut Self {
+        if let Ok(table) = toml::Table::try_from(defaults) {
+            self.defaults.insert(name.to_owned(), table);
+        }
+        self
+    }
+
+    /// The settings of the model called `name`: its keys, kinds, whether
+    /// each is required, and defaults where [`Registry::set_defaults`] gave
+    /// them.
+    pub fn settings(&self, name: &str) -> Vec<SettingInfo> {
+        let Some(model) = self.models.get(name) else {
+            return Vec::new();
+        };
+        let defaults = self.defaults.get(name);
+        model
+            .settings()
+            .into_iter()
+            .map(|mut s| {
+                if let Some(default) = defaults.and_then(|d| d.get(&s.name)) {
+                    // A value says its kind better than an error message
+                    // (an enum written as a string reads as "table" there).
+                    s.kind = match default {
+                        toml::Value::String(_) => "string".to_owned(),
+                        toml::Value::Integer(_) => "integer".to_owned(),
+                        toml::Value::Float(_) => "float".to_owned(),
+                        toml::Value::Boolean(_) => "boolean".to_owned(),
+                        toml::Value::Datetime(_) => "datetime".to_owned(),
+                        toml::Value::Array(a) if s.kind.starts_with("array") => {
+                            format!("array of {}", a.len())
+                        }
+                        toml::Value::Array(_) => "array".to_owned(),
+                        toml::Value::Table(_) => "table".to_owned(),
+                    };
+                    s.default = Some(default.to_string());
+                }
+                s
+            })
+            .collect()
+    }
+
     /// The model called `name`.
     pub fn get(&self, name: &str) -> Option<Arc<dyn ClusterRunner>> {
         self.models.get(name).cloned()
@@ -325,7 +402,7 @@ impl Registry {
 }
 
 /// Settings of the built-in `register` model.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct RegisterSettings {
     /// Sync before acknowledging a write (default true).
@@ -334,7 +411,7 @@ struct RegisterSettings {
 }
 
 /// Settings of the built-in `primary-backup` model.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct PrimaryBackupSettings {
     /// How often the primary resends unacknowledged writes (default 20).
@@ -368,5 +445,18 @@ mod tests {
         assert!(pb.inspect(&zero, 3).unwrap_err().contains("retransmit_ms"));
         let info = pb.inspect(&toml::Table::new(), 3).unwrap();
         assert_eq!(info.faults[0].name, "stop-replication");
+    }
+
+    #[test]
+    fn settings_list_keys_kinds_and_registered_defaults() {
+        let r = Registry::builtin();
+        let s = r.settings("primary-backup");
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            (s[0].name.as_str(), s[0].kind.as_str(), s[0].required),
+            ("retransmit_ms", "integer", false)
+        );
+        assert_eq!(s[0].default.as_deref(), Some("20"));
+        assert!(r.settings("no-such-model").is_empty());
     }
 }

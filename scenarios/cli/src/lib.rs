@@ -17,5 +17,7 @@ pub fn registry() -> Registry {
         "a leaderless Dynamo/Cassandra-style store: ring, N/R/W, sloppy quorum, hinted handoff, LWW",
         shakedown_dynamo::Dynamo::new,
     );
+    registry.set_defaults("raft-kv", shakedown_raft_kv::RaftKvConfig::default());
+    registry.set_defaults("dynamo", shakedown_dynamo::DynamoConfig::default());
     registry
 }

@@ -263,6 +263,58 @@ fn list_shows_models_faults_and_scenarios() {
 }
 
 #[test]
+fn list_models_shows_each_setting_and_list_json_is_json() {
+    let o = shakedown(&["list", "models"]);
+    let t = text(&o);
+    // A key, its kind and its default, read off the settings type.
+    assert!(
+        t.lines().any(|l| l.trim_start().starts_with("stale_reads")
+            && l.contains("boolean")
+            && l.contains("default false")),
+        "{t}"
+    );
+    assert!(
+        t.lines().any(
+            |l| l.trim_start().starts_with("read_path") && l.contains("default \"read-index\"")
+        ),
+        "{t}"
+    );
+    let o = shakedown(&["list", "models", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let models: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let raft = models
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "raft-kv")
+        .unwrap();
+    assert_eq!(raft["kind"], "callback");
+    let heartbeat = raft["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "heartbeat_ms")
+        .unwrap();
+    assert_eq!(heartbeat["kind"], "integer");
+    assert_eq!(heartbeat["required"], false);
+    assert_eq!(heartbeat["default"], "50");
+    let o = shakedown(&["list", "faults", "--json"]);
+    let faults: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(faults["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "isolate"));
+    let o = shakedown(&["list", "scenarios", "tests/fixtures", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["path"] == "tests/fixtures/register-valid.toml" && r["expect"] == "valid"));
+}
+
+#[test]
 fn shard_summaries_merge_by_seed() {
     let dir = temp_dir("merge");
     for (seeds, name) in [("0..2", "a.sweep.json"), ("2..4", "b.sweep.json")] {

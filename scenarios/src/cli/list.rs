@@ -26,14 +26,73 @@ pub struct Args {
     /// For `scenarios`: the directory to look in.
     #[arg(default_value = "scenarios")]
     pub dir: PathBuf,
+    /// Print JSON (one document on stdout) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `shakedown list` and returns the exit code.
 pub fn run(args: Args, registry: &Registry) -> u8 {
     match args.what {
+        What::Models if args.json => {
+            let models: Vec<serde_json::Value> = registry
+                .iter()
+                .map(|m| {
+                    let info = m.inspect(&toml::Table::new(), 5).ok();
+                    serde_json::json!({
+                        "name": m.name(),
+                        "description": m.description(),
+                        "kind": if m.is_service() { "service" } else { "callback" },
+                        "settings": registry.settings(m.name()),
+                        "faults": info.as_ref().map(|i| i.faults.clone()).unwrap_or_default(),
+                        "roles": info.as_ref().map(|i| i.roles.clone()).unwrap_or_default(),
+                        "unsupported_faults": info
+                            .as_ref()
+                            .map(|i| i.unsupported_faults.iter().map(|(f, why)| serde_json::json!({"fault": f, "why": why})).collect::<Vec<_>>())
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect();
+            outln!("{}", serde_json::Value::Array(models));
+            EXIT_VALID
+        }
         What::Models => {
-            for m in registry.iter() {
-                outln!("{:<16} {}", m.name(), m.description());
+            for (i, m) in registry.iter().enumerate() {
+                if i > 0 {
+                    outln!();
+                }
+                let kind = if m.is_service() {
+                    "async service"
+                } else {
+                    "callback model"
+                };
+                outln!("{}  ({kind})", m.name());
+                outln!("  {}", m.description());
+                let settings = registry.settings(m.name());
+                if settings.is_empty() {
+                    outln!("  [cluster.settings]: no fixed keys known");
+                } else {
+                    outln!("  [cluster.settings]:");
+                    let width = settings.iter().map(|s| s.name.len()).max().unwrap_or(0);
+                    for s in &settings {
+                        let given = match (&s.default, s.required) {
+                            (_, true) => "required".to_owned(),
+                            (Some(d), false) => format!("default {d}"),
+                            (None, false) => "optional".to_owned(),
+                        };
+                        outln!("    {:<width$}  {:<12} {given}", s.name, s.kind);
+                    }
+                }
+                if let Ok(info) = m.inspect(&toml::Table::new(), 5) {
+                    if !info.faults.is_empty() {
+                        let names: Vec<&str> =
+                            info.faults.iter().map(|f| f.name.as_str()).collect();
+                        outln!("  model faults: {}", names.join(", "));
+                    }
+                    if !info.roles.is_empty() {
+                        outln!("  roles: {}", info.roles.join(", "));
+                    }
+                }
             }
             EXIT_VALID
         }
@@ -50,6 +109,21 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                     }
                 }
             }
+            if args.json {
+                let notes: Vec<serde_json::Value> = shakedown_sim::service::FAULT_NOTES
+                    .iter()
+                    .map(|(fault, note)| serde_json::json!({"fault": fault, "note": note}))
+                    .collect();
+                outln!(
+                    "{}",
+                    serde_json::json!({
+                        "faults": shakedown_nemesis::catalog(),
+                        "model_faults": faults,
+                        "on_async_services": notes,
+                    })
+                );
+                return EXIT_VALID;
+            }
             crate::stdio::out(format_args!(
                 "{}",
                 shakedown_nemesis::render_catalog(&faults)
@@ -60,11 +134,11 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
             }
             EXIT_VALID
         }
-        What::Scenarios => list_scenarios(registry, &args.dir),
+        What::Scenarios => list_scenarios(registry, &args.dir, args.json),
     }
 }
 
-fn list_scenarios(registry: &Registry, dir: &std::path::Path) -> u8 {
+fn list_scenarios(registry: &Registry, dir: &std::path::Path, json: bool) -> u8 {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => return bad_input(format!("{}: {e}", dir.display())),
@@ -77,8 +151,17 @@ fn list_scenarios(registry: &Registry, dir: &std::path::Path) -> u8 {
         .collect();
     paths.sort();
     let mut code = EXIT_VALID;
+    let mut rows = Vec::new();
     for path in paths {
         match Scenario::load(&path, registry) {
+            Ok(s) if json => rows.push(serde_json::json!({
+                "path": path.display().to_string(),
+                "expect": s.expect().name(),
+                "model": s.model(),
+                "nodes": s.nodes(),
+                "seeds": s.seeds().len(),
+                "description": s.file.description,
+            })),
             Ok(s) => outln!(
                 "{:<40} expect {:<7} {:<14} {:>3} nodes {:>6} seeds  {}",
                 path.display(),
@@ -89,14 +172,21 @@ fn list_scenarios(registry: &Registry, dir: &std::path::Path) -> u8 {
                 s.file.description.as_deref().unwrap_or("")
             ),
             Err(e) => {
-                outln!(
-                    "{:<40} BAD: {}",
-                    path.display(),
-                    e.0.first().map(|e| e.message.as_str()).unwrap_or("")
-                );
+                let message = e.0.first().map(|e| e.to_string()).unwrap_or_default();
+                if json {
+                    rows.push(serde_json::json!({
+                        "path": path.display().to_string(),
+                        "error": message,
+                    }));
+                } else {
+                    outln!("{:<40} BAD: {message}", path.display());
+                }
                 code = EXIT_BAD_INPUT;
             }
         }
+    }
+    if json {
+        outln!("{}", serde_json::Value::Array(rows));
     }
     code
 }
