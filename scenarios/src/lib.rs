@@ -23,6 +23,7 @@ pub mod atomic;
 pub mod cli;
 pub mod models;
 pub mod plan;
+pub mod regressions;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -65,6 +65,10 @@ pub struct SweepOptions {
     pub progress: Progress,
     /// Which seeds run twice to check that they replay exactly.
     pub determinism: DeterminismCheck,
+    /// Run the seeds of the scenario's regressions file first, and record
+    /// the bugs this sweep finds there ([`crate::regressions`]); a scenario
+    /// can still say `regressions = false`.
+    pub regressions: bool,
 }
 
 /// Which seeds of a sweep run twice, their digests compared
@@ -124,8 +128,22 @@ impl Default for SweepOptions {
             out_dir: default_out_dir(),
             progress: Progress::Auto,
             determinism: DeterminismCheck::default(),
+            regressions: true,
         }
     }
+}
+
+/// Environment variable that turns regressions files off (`0`) for the
+/// sweeps of `shakedown::testing`.
+pub const REGRESSIONS_ENV: &str = "SHAKEDOWN_REGRESSIONS";
+
+/// Whether [`REGRESSIONS_ENV`] leaves regressions files on (unset, or
+/// anything but `0`, `false`, `off`, `no`).
+pub fn regressions_from_env() -> bool {
+    !matches!(
+        std::env::var(REGRESSIONS_ENV).as_deref(),
+        Ok("0" | "false" | "off" | "no")
+    )
 }
 
 /// `target/shakedown` (or `$CARGO_TARGET_DIR/shakedown`).
@@ -677,6 +695,14 @@ pub struct Sweep {
     /// The user interrupted the sweep (SIGINT): seeds not yet started did
     /// not run, and the status is unknown unless a bug already settled it.
     pub interrupted: bool,
+    /// How many seeds of the sweep came first from the regressions file.
+    pub regression_seeds: usize,
+    /// The scenario's regressions file.
+    pub regressions_file: PathBuf,
+    /// Seeds this sweep added to the regressions file.
+    pub recorded: Vec<u64>,
+    /// Why the regressions file could not be written, if it could not.
+    pub regressions_error: Option<String>,
 }
 
 impl Sweep {
@@ -814,6 +840,25 @@ impl Sweep {
             }
             out.push_str(&format!("\n  replay: {line}"));
         }
+        if self.regression_seeds > 0 {
+            out.push_str(&format!(
+                "\n  {} regression seed{} from {} ran first",
+                self.regression_seeds,
+                if self.regression_seeds == 1 { "" } else { "s" },
+                self.regressions_file.display()
+            ));
+        }
+        if !self.recorded.is_empty() {
+            let seeds: Vec<String> = self.recorded.iter().map(|s| format_seed(*s)).collect();
+            out.push_str(&format!(
+                "\n  recorded: seed {} in {} (every later sweep runs it first; commit the file)",
+                seeds.join(", "),
+                self.regressions_file.display()
+            ));
+        }
+        if let Some(e) = &self.regressions_error {
+            out.push_str(&format!("\n  regressions file not written: {e}"));
+        }
         if let Some(next) = self.next_step() {
             out.push_str(&format!("\n  next: {next}"));
         }
@@ -911,7 +956,18 @@ pub fn sweep(
     registry: &Registry,
     options: &SweepOptions,
 ) -> Result<Sweep, RunnerError> {
-    let seeds = options.seeds.clone().unwrap_or_else(|| scenario.seeds());
+    let planned = options.seeds.clone().unwrap_or_else(|| scenario.seeds());
+    let use_regressions = options.regressions && scenario.file.regressions.unwrap_or(true);
+    let regressions_file = crate::regressions::path_for(&scenario.path);
+    let regression_seeds = if use_regressions {
+        crate::regressions::read(&regressions_file).map_err(|message| RunnerError {
+            scenario: scenario.path.display().to_string(),
+            message,
+        })?
+    } else {
+        Vec::new()
+    };
+    let seeds = with_regressions_first(&regression_seeds, planned);
     let total = seeds.len();
     let started = Instant::now();
     // Index of the first invalid seed seen so far; later seeds are skipped.
@@ -986,6 +1042,21 @@ pub fn sweep(
         }
         runs.push(run);
     }
+    let mut recorded = Vec::new();
+    let mut regressions_error = None;
+    if use_regressions && scenario.expect() == Expect::Valid {
+        let found: Vec<(u64, String)> = runs
+            .iter()
+            .filter(|r| r.outcome().is_bug())
+            .map(|r| (r.seed, outcome_line(r)))
+            .collect();
+        if !found.is_empty() {
+            match crate::regressions::record(&scenario.path, &found) {
+                Ok(new) => recorded = new,
+                Err(e) => regressions_error = Some(e),
+            }
+        }
+    }
     Ok(Sweep {
         scenario: scenario.name.clone(),
         path: scenario.path.clone(),
@@ -997,7 +1068,28 @@ pub fn sweep(
         out_dir: options.out_dir.clone(),
         set_aside,
         interrupted: interrupted(),
+        regression_seeds: regression_seeds.len(),
+        regressions_file,
+        recorded,
+        regressions_error,
     })
+}
+
+/// The sweep's seeds: the regression seeds first, then the planned ones
+/// that are not among them (a plan of more than ten million seeds is not
+/// searched for repeats: a repeated seed just runs twice).
+fn with_regressions_first(regressions: &[u64], planned: SeedSet) -> SeedSet {
+    if regressions.is_empty() {
+        return planned;
+    }
+    let mut seeds = regressions.to_vec();
+    if planned.len() <= 10_000_000 {
+        let first: std::collections::BTreeSet<u64> = regressions.iter().copied().collect();
+        seeds.extend(planned.to_vec().into_iter().filter(|s| !first.contains(s)));
+    } else {
+        seeds.extend(planned.to_vec());
+    }
+    SeedSet::List(seeds)
 }
 
 /// The progress bar: indicatif's with the `cli` feature; without it a

@@ -109,6 +109,10 @@ pub struct ScenarioFile {
     /// The seeds of the sweep: a count, a range or a list (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seeds: Option<Spanned<SeedSet>>,
+    /// Run the seeds of the regressions file (`<this file>.regressions`)
+    /// first and record the bugs a sweep finds there (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regressions: Option<bool>,
     /// The cluster: model, settings, nodes, engine.
     pub cluster: ClusterSpec,
     /// The network between nodes.

@@ -158,6 +158,7 @@ fn try_run_with_seeds(
         out_dir: target_dir().join("shakedown"),
         progress: Progress::Quiet,
         determinism: DeterminismCheck::from_env()?,
+        regressions: runner::regressions_from_env(),
     };
     let sweep = runner::sweep(&scenario, registry, &options).map_err(|e| e.to_string())?;
     match sweep.status() {
@@ -277,10 +278,11 @@ pub fn run_slice_with(
         out_dir: out_dir.clone(),
         progress: Progress::Quiet,
         determinism: DeterminismCheck::from_env().unwrap_or_else(|e| panic!("{e}")),
+        regressions: runner::regressions_from_env(),
     };
     let sweep = runner::sweep(&scenario, registry, &options).unwrap_or_else(|e| panic!("{e}"));
     let file = out_dir
-        .join(&scenario.name)
+        .join(scenario.artifact_key())
         .join(format!("slice-{slice}-of-{slices}.sweep.json"));
     crate::shard::write_summaries(&file, &[crate::shard::SweepSummary::of(&sweep)])
         .unwrap_or_else(|e| panic!("{e}"));

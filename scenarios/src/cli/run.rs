@@ -51,6 +51,10 @@ pub struct Args {
     /// Run every seed once: no determinism check at all.
     #[arg(long)]
     pub no_determinism_check: bool,
+    /// Neither run the seeds of each scenario's regressions file first nor
+    /// record the bugs found there (`<scenario>.regressions`).
+    #[arg(long)]
+    pub no_regressions: bool,
 }
 
 /// The worse of two exit codes: bad input, then invalid, then unknown.
@@ -122,6 +126,7 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
         } else {
             Progress::Auto
         },
+        regressions: !args.no_regressions,
         determinism: if args.check_determinism {
             DeterminismCheck::All
         } else if args.no_determinism_check {
