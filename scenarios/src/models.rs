@@ -230,6 +230,7 @@ fn value_kind(v: &shakedown_checkers::Value) -> &'static str {
 pub struct Registry {
     models: BTreeMap<String, Arc<dyn ClusterRunner>>,
     defaults: BTreeMap<String, toml::Table>,
+    knobs: BTreeMap<String, Vec<Knob>>,
     command: String,
 }
 
@@ -238,6 +239,7 @@ impl Default for Registry {
         Registry {
             models: BTreeMap::new(),
             defaults: BTreeMap::new(),
+            knobs: BTreeMap::new(),
             command: "shakedown".to_owned(),
         }
     }
@@ -276,6 +278,7 @@ impl Registry {
             },
         );
         r.set_defaults("register", RegisterSettings { sync_writes: yes() });
+        r.declare_knobs("primary-backup", &[("retransmit_ms", 1, 100)]);
         r.set_defaults(
             "primary-backup",
             PrimaryBackupSettings {
@@ -385,6 +388,30 @@ impl Registry {
             .collect()
     }
 
+    /// Declares the knobs of the model called `name`: integer settings the
+    /// seed may vary within a range (batch sizes, entries per append,
+    /// timeouts), so that a sweep meets the interleavings that only some
+    /// values produce. A scenario opts in with `[cluster] knobs = true`.
+    /// Every value of each range must be one the model accepts with its
+    /// other settings at their defaults.
+    pub fn declare_knobs(&mut self, name: &str, knobs: &[(&str, i64, i64)]) -> &mut Self {
+        let knobs = knobs
+            .iter()
+            .map(|(k, min, max)| Knob {
+                name: (*k).to_owned(),
+                min: *min.min(max),
+                max: *max.max(min),
+            })
+            .collect();
+        self.knobs.insert(name.to_owned(), knobs);
+        self
+    }
+
+    /// The knobs the model called `name` declares.
+    pub fn knobs(&self, name: &str) -> &[Knob] {
+        self.knobs.get(name).map_or(&[], Vec::as_slice)
+    }
+
     /// The model called `name`.
     pub fn get(&self, name: &str) -> Option<Arc<dyn ClusterRunner>> {
         self.models.get(name).cloned()
@@ -399,6 +426,18 @@ impl Registry {
     pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn ClusterRunner>> {
         self.models.values()
     }
+}
+
+/// A setting the seed may vary: an integer key of `[cluster.settings]`
+/// and its range, both ends included.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Knob {
+    /// The settings key.
+    pub name: String,
+    /// The least value.
+    pub min: i64,
+    /// The greatest value.
+    pub max: i64,
 }
 
 /// Settings of the built-in `register` model.

@@ -178,6 +178,8 @@ pub struct SeedRun {
     /// later read went back past, in one line
     /// ([`crate::report::lost::LostWrites::summary`]).
     pub lost_writes: Option<String>,
+    /// The knob values the seed drew (`[cluster] knobs`).
+    pub knobs: Vec<(String, i64)>,
 }
 
 impl SeedRun {
@@ -369,7 +371,7 @@ fn simulate(
     scenario: &Scenario,
     config: &shakedown_sim::SimConfig,
 ) -> Result<Simulated, String> {
-    match runner.run(&scenario.settings(), config) {
+    match runner.run(&scenario.settings_for(config.seed), config) {
         Ok(record) => Ok(Simulated {
             record: Some(record),
             crash: None,
@@ -522,6 +524,7 @@ pub fn run_seed(
         artifact_error: None,
         finding,
         lost_writes,
+        knobs: scenario.knob_values(seed),
     };
     if let Some(dir) = dir {
         match write_artifacts(scenario, registry.command(), &summary, record.as_ref(), dir) {
@@ -814,6 +817,9 @@ impl Sweep {
             if let Some(lost) = &r.lost_writes {
                 out.push_str(&format!("\n  lost writes: {lost}"));
             }
+            if !r.knobs.is_empty() {
+                out.push_str(&format!("\n  knobs: {}", knobs_line(&r.knobs)));
+            }
             if let Some(Finding::Nondeterministic(d)) = &r.finding {
                 for line in d.to_string().lines().skip(1) {
                     out.push_str(&format!("\n  {line}"));
@@ -905,6 +911,15 @@ impl Sweep {
             ),
         }
     }
+}
+
+/// Knob values as `a = 1, b = 2`.
+pub fn knobs_line(knobs: &[(String, i64)]) -> String {
+    knobs
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A run's outcome in one line: `invalid: <explanation>`, `crashed: n1

@@ -22,7 +22,7 @@
 //! packages = ["partition", "kill"]
 //! ```
 
-use crate::models::Registry;
+use crate::models::{Knob, Registry};
 use crate::seeds::SeedSet;
 use serde::{Deserialize, Serialize};
 use shakedown_nemesis::{suggest::did_you_mean, GeneratorConfig, Schedule, SimDuration};
@@ -146,6 +146,23 @@ pub struct ClusterSpec {
     /// The model's own settings, passed to it as a table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Spanned<toml::Table>>,
+    /// Settings each seed draws within a range: `true` (every knob the
+    /// model declares), a list of their names, or a table of your own
+    /// ranges (`{ heartbeat_ms = [10, 50] }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knobs: Option<Spanned<KnobsSpec>>,
+}
+
+/// `[cluster] knobs`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KnobsSpec {
+    /// Every knob the model declares (`true`), or none (`false`).
+    All(bool),
+    /// These of the model's knobs.
+    Names(Vec<String>),
+    /// These settings, each within `[min, max]`.
+    Ranges(BTreeMap<String, [i64; 2]>),
 }
 
 /// A latency distribution: `{ base = "1ms", jitter = "4ms", shape = "uniform" }`.
@@ -575,6 +592,9 @@ pub struct Scenario {
     pub name: String,
     /// The file's text (for error positions).
     pub text: String,
+    /// The settings its seeds vary (`[cluster] knobs`), resolved against
+    /// the model's declarations.
+    pub knobs: Vec<Knob>,
     /// The parsed file.
     pub file: ScenarioFile,
 }
@@ -613,14 +633,157 @@ impl Scenario {
             .map(|s| s.to_string_lossy().into_owned())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "scenario".to_owned());
-        let scenario = Scenario {
+        let mut scenario = Scenario {
             path: path.to_owned(),
             name,
             text: text.to_owned(),
             file,
+            knobs: Vec::new(),
         };
         scenario.check(registry)?;
+        scenario.knobs = scenario.resolve_knobs(registry).map_err(ScenarioErrors)?;
         Ok(scenario)
+    }
+
+    /// The knobs this scenario varies per seed, from `[cluster] knobs` and
+    /// the model's declarations.
+    fn resolve_knobs(&self, registry: &Registry) -> Result<Vec<Knob>, Vec<ScenarioError>> {
+        let Some(spec) = &self.file.cluster.knobs else {
+            return Ok(Vec::new());
+        };
+        let model = self.model();
+        let declared = registry.knobs(model);
+        let at = |message: String| vec![self.error_at(spec.span(), message)];
+        let names = || {
+            declared
+                .iter()
+                .map(|k| k.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let knobs: Vec<Knob> = match spec.get_ref() {
+            KnobsSpec::All(false) => return Ok(Vec::new()),
+            KnobsSpec::All(true) if declared.is_empty() => {
+                return Err(at(format!(
+                    "model `{model}` declares no knobs: give your own ranges, e.g. knobs = {{ some_setting = [1, 10] }}"
+                )))
+            }
+            // Every declared knob the file does not fix itself.
+            KnobsSpec::All(true) => {
+                let fixed = self.settings();
+                declared
+                    .iter()
+                    .filter(|k| !fixed.contains_key(&k.name))
+                    .cloned()
+                    .collect()
+            }
+            KnobsSpec::Names(list) => {
+                let mut knobs = Vec::new();
+                for name in list {
+                    match declared.iter().find(|k| &k.name == name) {
+                        Some(k) => knobs.push(k.clone()),
+                        None => {
+                            return Err(at(format!(
+                                "`{name}` is not a knob of model `{model}`{}; its knobs are: {} (or give a range: knobs = {{ {name} = [min, max] }})",
+                                suggestion(name, declared.iter().map(|k| k.name.as_str())),
+                                if declared.is_empty() { "none".to_owned() } else { names() }
+                            )))
+                        }
+                    }
+                }
+                knobs
+            }
+            KnobsSpec::Ranges(ranges) => {
+                let keys = registry.settings(model);
+                let mut knobs = Vec::new();
+                for (name, [min, max]) in ranges {
+                    if !keys.is_empty() && !keys.iter().any(|k| &k.name == name) {
+                        return Err(at(format!(
+                            "`{name}` is not a setting of model `{model}`{}",
+                            suggestion(name, keys.iter().map(|k| k.name.as_str()))
+                        )));
+                    }
+                    if min > max {
+                        return Err(at(format!(
+                            "knob `{name}` = [{min}, {max}] is empty: write the least value first"
+                        )));
+                    }
+                    knobs.push(Knob {
+                        name: name.clone(),
+                        min: *min,
+                        max: *max,
+                    });
+                }
+                knobs
+            }
+        };
+        let settings = self.settings();
+        let mut errors = Vec::new();
+        if let Some(runner) = registry.get(model) {
+            for knob in &knobs {
+                if settings.contains_key(&knob.name) {
+                    errors.push(self.error_at(
+                        spec.span(),
+                        format!(
+                            "knob `{}` is also fixed in [cluster.settings]: remove it from one of them",
+                            knob.name
+                        ),
+                    ));
+                    continue;
+                }
+                // Both ends of the range must be values the model takes.
+                for value in [knob.min, knob.max] {
+                    let mut table = settings.clone();
+                    table.insert(knob.name.clone(), toml::Value::Integer(value));
+                    if let Err(e) = runner.inspect(&table, self.nodes()) {
+                        errors.push(self.error_at(
+                            spec.span(),
+                            format!(
+                                "knob `{}` = {value} (an end of its range [{}, {}]) is refused by model `{model}`: {e}",
+                                knob.name, knob.min, knob.max
+                            ),
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(knobs)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The knob values of `seed`, in knob order: each is its range's least
+    /// value a quarter of the time, its greatest a quarter, and uniform in
+    /// between otherwise (the ends are where batching bugs live). From a
+    /// stream of the seed of its own, so the faults and the workload of
+    /// the seed stay as they are.
+    pub fn knob_values(&self, seed: u64) -> Vec<(String, i64)> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x4b4e_4f42_535f_5345);
+        self.knobs
+            .iter()
+            .map(|k| {
+                let value = match rng.random_range(0..4u8) {
+                    0 => k.min,
+                    1 => k.max,
+                    _ => rng.random_range(k.min..=k.max),
+                };
+                (k.name.clone(), value)
+            })
+            .collect()
+    }
+
+    /// The settings table of `seed`: `[cluster.settings]` plus its knob
+    /// values.
+    pub fn settings_for(&self, seed: u64) -> toml::Table {
+        let mut table = self.settings();
+        for (name, value) in self.knob_values(seed) {
+            table.insert(name, toml::Value::Integer(value));
+        }
+        table
     }
 
     /// Where this scenario's run directories go under an output directory:

@@ -139,6 +139,13 @@ impl Search<'_> {
             name: self.base.name.clone(),
             text: String::new(),
             file: file.clone(),
+            // A candidate with its knob values pinned in its settings
+            // varies nothing.
+            knobs: if file.cluster.knobs.is_some() {
+                self.base.knobs.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -238,6 +245,16 @@ pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shr
     file.seeds = Some(Spanned::new(0..0, SeedSet::List(vec![seed])));
     let faults = plan::faults(scenario, seed).map_err(ShrinkError::Run)?;
     let mut current_size = before;
+    // Pin the seed's knob values in the settings, where a reader sees them.
+    let knob_values = scenario.knob_values(seed);
+    if !knob_values.is_empty() {
+        let mut settings = scenario.settings();
+        for (name, value) in &knob_values {
+            settings.insert(name.clone(), toml::Value::Integer(*value));
+        }
+        file.cluster.settings = Some(Spanned::new(0..0, settings));
+        file.cluster.knobs = None;
+    }
     if let Some(g) = file.faults.generate.take() {
         // Generated times have nanosecond jitter; a file reads better in
         // whole milliseconds, so try those first, then the exact times.
@@ -379,6 +396,38 @@ pub fn shrink(scenario: &Scenario, registry: &Registry, seed: u64) -> Result<Shr
                     current_size = s;
                 }
                 None => break,
+            }
+        }
+        // 6. Knob values nearer the least of their range (one entry per
+        //    append shows a batching bug more plainly than 37).
+        for knob in &scenario.knobs {
+            loop {
+                let settings = file.cluster.settings.as_ref().map(|s| s.get_ref().clone());
+                let Some(mut settings) = settings else { break };
+                let Some(value) = settings.get(&knob.name).and_then(toml::Value::as_integer) else {
+                    break;
+                };
+                if value <= knob.min {
+                    break;
+                }
+                let mut moved = false;
+                for next in [knob.min, knob.min + (value - knob.min) / 2] {
+                    if next >= value {
+                        continue;
+                    }
+                    settings.insert(knob.name.clone(), toml::Value::Integer(next));
+                    let mut candidate = file.clone();
+                    candidate.cluster.settings = Some(Spanned::new(0..0, settings.clone()));
+                    if let Some(s) = search.fails(&candidate) {
+                        file = candidate;
+                        current_size = s;
+                        moved = true;
+                        break;
+                    }
+                }
+                if !moved {
+                    break;
+                }
             }
         }
         if current_size == start || search.attempts >= ATTEMPTS_MAX {

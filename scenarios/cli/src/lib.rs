@@ -19,5 +19,18 @@ pub fn registry() -> Registry {
     );
     registry.set_defaults("raft-kv", shakedown_raft_kv::RaftKvConfig::default());
     registry.set_defaults("dynamo", shakedown_dynamo::DynamoConfig::default());
+    // What a seed may vary when a scenario says `knobs = true`.
+    registry.declare_knobs(
+        "raft-kv",
+        &[("max_entries_per_append", 1, 64), ("heartbeat_ms", 10, 50)],
+    );
+    registry.declare_knobs(
+        "dynamo",
+        &[
+            ("vnodes_per_node", 1, 16),
+            ("replica_timeout_ms", 20, 200),
+            ("heartbeat_interval_ms", 20, 200),
+        ],
+    );
     registry
 }

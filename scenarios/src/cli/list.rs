@@ -44,6 +44,7 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                         "description": m.description(),
                         "kind": if m.is_service() { "service" } else { "callback" },
                         "settings": registry.settings(m.name()),
+                        "knobs": registry.knobs(m.name()),
                         "faults": info.as_ref().map(|i| i.faults.clone()).unwrap_or_default(),
                         "roles": info.as_ref().map(|i| i.roles.clone()).unwrap_or_default(),
                         "unsupported_faults": info
@@ -82,6 +83,14 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                         };
                         outln!("    {:<width$}  {:<12} {given}", s.name, s.kind);
                     }
+                }
+                let knobs = registry.knobs(m.name());
+                if !knobs.is_empty() {
+                    let list: Vec<String> = knobs
+                        .iter()
+                        .map(|k| format!("{} {}..={}", k.name, k.min, k.max))
+                        .collect();
+                    outln!("  knobs (`knobs = true`): {}", list.join(", "));
                 }
                 if let Ok(info) = m.inspect(&toml::Table::new(), 5) {
                     if !info.faults.is_empty() {

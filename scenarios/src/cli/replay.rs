@@ -61,6 +61,9 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
             outln!("  {line}");
         }
     }
+    if !s.knobs.is_empty() {
+        outln!("  knobs: {}", runner::knobs_line(&s.knobs));
+    }
     if let Some(record) = &run.record {
         outln!(
             "  {} ops, {} history events, {:.1}s simulated, digest {}",

@@ -50,6 +50,9 @@ impl RunContext {
                 settings.push((name.clone(), value.to_string()));
             }
         }
+        for (name, value) in scenario.knob_values(seed) {
+            settings.push((format!("{name} (knob)"), value.to_string()));
+        }
         settings.push((
             "clients".to_owned(),
             file.workload.clients.get_ref().to_string(),
