@@ -44,6 +44,8 @@ pub struct ModelInfo {
     /// the reason (async services cannot duplicate packets). A scenario
     /// that schedules one is refused.
     pub unsupported_faults: Vec<(String, String)>,
+    /// The fault points its nodes mark, with what each moment is.
+    pub points: Vec<(String, String)>,
 }
 
 /// A cluster model behind a settings table: the type-erased form the
@@ -136,6 +138,11 @@ where
             faults: model.faults().iter().map(fault_info).collect(),
             roles: model.roles(),
             unsupported_faults: Vec::new(),
+            points: model
+                .fault_points()
+                .into_iter()
+                .map(|p| (p.name, p.description))
+                .collect(),
         })
     }
 
@@ -174,6 +181,7 @@ where
                 .iter()
                 .map(|(f, why)| ((*f).to_owned(), (*why).to_owned()))
                 .collect(),
+            points: Vec::new(),
         })
     }
 

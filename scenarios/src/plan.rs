@@ -178,8 +178,65 @@ pub fn sim_config(scenario: &Scenario, seed: u64) -> Result<SimConfig, String> {
         metrics_interval_ms: defaults.metrics_interval_ms,
         ops: Vec::new(),
         nemesis: (!faults.schedule.events.is_empty()).then_some(faults.schedule),
+        points: points(scenario, seed, work_end.max(faults.quiet_at), duration),
         limits,
         trace: false,
+    })
+}
+
+/// The fault points of `seed` (`[faults.points]`): each candidate point is
+/// armed with the scenario's `armed` chance (at least one is), and the
+/// firing chance is drawn up to `probability`, from a stream of the seed
+/// of its own. `work_end` is when faults and workload are over, `run_end`
+/// the run's limit.
+pub fn points(
+    scenario: &Scenario,
+    seed: u64,
+    work_end: SimDuration,
+    run_end: SimDuration,
+) -> Option<shakedown_sim::PointPlan> {
+    use rand::{Rng, SeedableRng};
+    let spec = scenario.file.faults.points.as_ref()?.get_ref();
+    if scenario.points.is_empty() {
+        return None;
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x4152_4d45_445f_5054);
+    let armed_chance = spec.armed.unwrap_or(0.5);
+    let mut armed: Vec<String> = scenario
+        .points
+        .iter()
+        .filter(|_| rng.random_bool(armed_chance))
+        .cloned()
+        .collect();
+    if armed.is_empty() {
+        armed.push(scenario.points[rng.random_range(0..scenario.points.len())].clone());
+    }
+    let most = spec.probability.unwrap_or(0.2);
+    let probability = most * rng.random_range(0.1..=1.0);
+    let [lo, hi] = spec
+        .down
+        .unwrap_or([SimDuration::from_millis(50), SimDuration::from_secs(1)]);
+    let until = spec
+        .until
+        .or(scenario.file.faults.until.as_ref().map(|u| *u.get_ref()))
+        .unwrap_or(if work_end.is_zero() {
+            run_end
+        } else {
+            work_end
+        });
+    Some(shakedown_sim::PointPlan {
+        points: armed,
+        probability,
+        actions: spec.actions.clone().unwrap_or_else(|| {
+            vec![
+                shakedown_sim::PointAction::Crash,
+                shakedown_sim::PointAction::Pause,
+            ]
+        }),
+        down_ms: (lo.as_millis(), hi.as_millis()),
+        max_fires: spec.max.unwrap_or(3),
+        from_ms: spec.from.unwrap_or(SimDuration::ZERO).as_millis(),
+        until_ms: until.as_millis(),
     })
 }
 

@@ -340,6 +340,44 @@ pub struct FaultsSpec {
     /// `generate.recovery`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<SimDuration>,
+    /// Fault points: crash or pause a node when it reaches a moment its
+    /// model marks (`shakedown list models` shows them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<Spanned<PointsSpec>>,
+}
+
+/// `[faults.points]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointsSpec {
+    /// The points that may be armed (default: every point the model marks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<Vec<String>>,
+    /// Chance, per seed, that each point is armed (default 0.5; at least
+    /// one is armed). `1.0` arms them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub armed: Option<f64>,
+    /// The most chance that an armed point fires each time a node reaches
+    /// it (default 0.2); each seed draws its own, up to this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// What a firing does: `crash`, `pause` (default both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<shakedown_sim::PointAction>>,
+    /// How long a struck node stays down or frozen, drawn in this range
+    /// (default `["50ms", "1s"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down: Option<[SimDuration; 2]>,
+    /// The most firings in one run (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+    /// Points fire from this simulated time (default 0)...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<SimDuration>,
+    /// ...until this one (default `[faults] until`, else the workload's
+    /// duration, else the run's end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<SimDuration>,
 }
 
 /// `[checker]`.
@@ -595,6 +633,9 @@ pub struct Scenario {
     /// The settings its seeds vary (`[cluster] knobs`), resolved against
     /// the model's declarations.
     pub knobs: Vec<Knob>,
+    /// The fault points `[faults.points]` may arm, resolved against the
+    /// model's declarations.
+    pub points: Vec<String>,
     /// The parsed file.
     pub file: ScenarioFile,
 }
@@ -639,9 +680,11 @@ impl Scenario {
             text: text.to_owned(),
             file,
             knobs: Vec::new(),
+            points: Vec::new(),
         };
         scenario.check(registry)?;
         scenario.knobs = scenario.resolve_knobs(registry).map_err(ScenarioErrors)?;
+        scenario.points = scenario.resolve_points(registry).map_err(ScenarioErrors)?;
         Ok(scenario)
     }
 
@@ -752,6 +795,71 @@ impl Scenario {
             Ok(knobs)
         } else {
             Err(errors)
+        }
+    }
+
+    /// The points `[faults.points]` may arm: those it names, or every point
+    /// the model marks; checked against the model's declarations.
+    fn resolve_points(&self, registry: &Registry) -> Result<Vec<String>, Vec<ScenarioError>> {
+        let Some(spec) = &self.file.faults.points else {
+            return Ok(Vec::new());
+        };
+        let model = self.model();
+        let at = |message: String| vec![self.error_at(spec.span(), message)];
+        let Some(runner) = registry.get(model) else {
+            return Ok(Vec::new());
+        };
+        if runner.is_service() {
+            return Err(at(format!(
+                "[faults.points]: model `{model}` is an async service; fault points act on callback models only"
+            )));
+        }
+        let info = runner
+            .inspect(&self.settings(), self.nodes())
+            .map_err(|e| at(format!("[faults.points]: model `{model}`: {e}")))?;
+        let declared: Vec<&str> = info.points.iter().map(|(n, _)| n.as_str()).collect();
+        if declared.is_empty() {
+            return Err(at(format!(
+                "[faults.points]: model `{model}` marks no fault points (a model marks them with ctx.fault_point and declares them in ClusterModel::fault_points)"
+            )));
+        }
+        let s = spec.get_ref();
+        let check_rate = |name: &str, v: Option<f64>| {
+            match v {
+            Some(p) if !(0.0..=1.0).contains(&p) => Err(at(format!(
+                "[faults.points] `{name}` = {p} is not a probability: write a number from 0.0 to 1.0"
+            ))),
+            _ => Ok(()),
+        }
+        };
+        check_rate("armed", s.armed)?;
+        check_rate("probability", s.probability)?;
+        if s.actions.as_ref().is_some_and(Vec::is_empty) {
+            return Err(at(
+                "[faults.points] `actions` is empty: give crash, pause or both".into(),
+            ));
+        }
+        if let Some([lo, hi]) = s.down {
+            if lo > hi {
+                return Err(at(format!(
+                    "[faults.points] `down` = [\"{lo}\", \"{hi}\"] is empty: write the shorter time first"
+                )));
+            }
+        }
+        match &s.points {
+            None => Ok(declared.iter().map(|p| (*p).to_owned()).collect()),
+            Some(names) => {
+                for name in names {
+                    if !declared.contains(&name.as_str()) {
+                        return Err(at(format!(
+                            "[faults.points]: `{name}` is not a fault point of model `{model}`{}; its points are: {}",
+                            suggestion(name, declared.iter().copied()),
+                            declared.join(", ")
+                        )));
+                    }
+                }
+                Ok(names.clone())
+            }
         }
     }
 

@@ -146,6 +146,11 @@ impl Search<'_> {
             } else {
                 Vec::new()
             },
+            points: if file.faults.points.is_some() {
+                self.base.points.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 

@@ -277,6 +277,8 @@ pub struct SimConfig {
     /// A nemesis schedule (faults with targets), resolved during the run
     /// with the seed.
     pub nemesis: Option<Schedule>,
+    /// Fault points that may fire ([`crate::points`]); `None`: none.
+    pub points: Option<crate::points::PointPlan>,
     /// Limits on queues and history size.
     pub limits: Limits,
     /// Keep every step of the run in words ([`crate::RunRecord::trace`]),
@@ -300,6 +302,7 @@ impl Default for SimConfig {
             metrics_interval_ms: 100,
             ops: Vec::new(),
             nemesis: None,
+            points: None,
             limits: Limits::default(),
             trace: false,
         }
@@ -351,6 +354,9 @@ impl SimConfig {
     /// Checks everything that can be checked before a run.
     pub fn validate(&self) -> Result<(), SimError> {
         let cfg = |m: String| Err(SimError::Config(m));
+        if let Some(points) = &self.points {
+            points.validate().map_err(SimError::Config)?;
+        }
         if self.nodes == 0 {
             return cfg("`nodes` is 0: a cluster needs at least 1 node".into());
         }

@@ -23,6 +23,7 @@ pub mod models;
 pub mod net;
 pub mod node;
 pub mod panic;
+pub mod points;
 pub mod record;
 mod run;
 pub mod service;
@@ -39,10 +40,11 @@ pub use config::{ControlOp, CrashedRun, Limits, SimConfig, SimError, TimedOp};
 pub use control::{Applied, Control, ControlError, NodeStatus};
 pub use net::{Latency, LinkConfig, LinkUpdate, Shape};
 pub use node::{
-    ClientRequest, ClientResponse, ClusterModel, Ctx, ModelFault, ModelFaultSpec, Node, NodeId,
-    NodeInit, NodeRng, ParamSpec, RequestId, TimerId,
+    ClientRequest, ClientResponse, ClusterModel, Ctx, FaultPointSpec, ModelFault, ModelFaultSpec,
+    Node, NodeId, NodeInit, NodeRng, ParamSpec, RequestId, TimerId,
 };
 pub use panic::NodePanic;
+pub use points::{PointAction, PointPlan};
 pub use record::{EndReason, Metrics, NemesisEntry, NodeCounters, RunRecord, Sample};
 pub use run::{parse_seed, replay_hint, run, seeds, SeedError, SEED_ENV};
 pub use service::{run_service, ClientHandle, NodeHandle, Op, ServiceCluster, ServiceModel};

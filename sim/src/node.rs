@@ -448,6 +448,29 @@ pub struct ModelFaultSpec {
     pub undo: Option<String>,
 }
 
+/// Declares a fault point: a moment in the model's code that matters
+/// (a vote persisted, entries appended, a hint stored), marked there with
+/// [`Ctx::fault_point`]. The nemesis may crash or pause a node when it
+/// reaches one (`[faults.points]` in a scenario), the way FoundationDB's
+/// BUGGIFY lets a simulation strike where bugs live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultPointSpec {
+    /// Its name, e.g. `vote-persisted`: what has just happened.
+    pub name: String,
+    /// One line on the moment.
+    pub description: String,
+}
+
+impl FaultPointSpec {
+    /// A point named `name`.
+    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+        FaultPointSpec {
+            name: name.into(),
+            description: description.into(),
+        }
+    }
+}
+
 /// One parameter of a model fault.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamSpec {
@@ -488,6 +511,13 @@ pub trait ClusterModel: 'static {
     /// Role names that [`Node::roles`] may report (e.g. `leader`), so that a
     /// schedule targeting an unknown role is rejected up front.
     fn roles(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The fault points its nodes mark with [`Ctx::fault_point`], so that a
+    /// scenario naming an unknown one is rejected up front and `shakedown
+    /// list models` can show them.
+    fn fault_points(&self) -> Vec<FaultPointSpec> {
         Vec::new()
     }
 }

@@ -47,6 +47,10 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                         "knobs": registry.knobs(m.name()),
                         "faults": info.as_ref().map(|i| i.faults.clone()).unwrap_or_default(),
                         "roles": info.as_ref().map(|i| i.roles.clone()).unwrap_or_default(),
+                        "fault_points": info
+                            .as_ref()
+                            .map(|i| i.points.iter().map(|(n, d)| serde_json::json!({"name": n, "description": d})).collect::<Vec<_>>())
+                            .unwrap_or_default(),
                         "unsupported_faults": info
                             .as_ref()
                             .map(|i| i.unsupported_faults.iter().map(|(f, why)| serde_json::json!({"fault": f, "why": why})).collect::<Vec<_>>())
@@ -100,6 +104,13 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                     }
                     if !info.roles.is_empty() {
                         outln!("  roles: {}", info.roles.join(", "));
+                    }
+                    if !info.points.is_empty() {
+                        outln!("  fault points ([faults.points]):");
+                        let width = info.points.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+                        for (name, what) in &info.points {
+                            outln!("    {name:<width$}  {what}");
+                        }
                     }
                 }
             }
