@@ -6,6 +6,11 @@
 //! Every queue is a `BTreeMap` keyed by `(due time, sequence number)`; the
 //! sequence number is global, so ties break in the order events were
 //! created, the same way on every run.
+//!
+//! How a sleeping side learns that something new is due depends on the
+//! engine ([`Wakeups`]): the turmoil engine's drivers sleep on a tokio
+//! `Notify`; the discrete engine keeps one [`Agenda`] of (time, sequence,
+//! side) and pops the earliest.
 
 use crate::clients::Clients;
 use crate::config::{Limits, SimConfig};
@@ -23,9 +28,55 @@ use crate::trace::TraceEntry;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shakedown_checkers::Event;
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::rc::Rc;
 use tokio::sync::Notify;
+
+/// The agenda's name for the client side (nodes are their index).
+pub(crate) const CLIENT_SIDE: u32 = u32::MAX;
+
+/// The discrete engine's one queue: when each side (a node, or the client
+/// side) is next due, ordered by (time, sequence number). Entries are not
+/// removed when a side's plans change: a popped entry is acted on only if
+/// the side is still due by then (see [`World::is_due`]).
+#[derive(Default)]
+pub(crate) struct Agenda {
+    heap: BinaryHeap<Reverse<(i64, u64, u32)>>,
+    seq: u64,
+}
+
+impl Agenda {
+    fn push(&mut self, at: i64, side: u32) {
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, side)));
+    }
+
+    /// The earliest entry's time.
+    pub(crate) fn next_time(&self) -> Option<i64> {
+        self.heap.peek().map(|Reverse((t, ..))| *t)
+    }
+
+    /// Takes the earliest entry if it is due at or before `at`.
+    pub(crate) fn pop_due(&mut self, at: i64) -> Option<(i64, u32)> {
+        match self.heap.peek() {
+            Some(Reverse((t, _, side))) if *t <= at => {
+                let entry = (*t, *side);
+                self.heap.pop();
+                Some(entry)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How a side that sleeps is told that something new is due.
+pub(crate) enum Wakeups {
+    /// Each side is a task sleeping on its `Notify` (turmoil).
+    Notify,
+    /// The discrete engine's agenda.
+    Agenda(Agenda),
+}
 
 /// Something waiting in a node's inbox.
 pub(crate) enum Incoming<M> {
@@ -79,6 +130,8 @@ pub(crate) struct World<M: ClusterModel> {
     pub(crate) net: Network,
     net_rng: ChaCha8Rng,
     client_latency: Latency,
+    /// How sleeping sides are woken.
+    pub(crate) wakeups: Wakeups,
     fx: Effects<M::Node>,
     seq: u64,
     /// The client side; taken out while it runs.
@@ -89,6 +142,9 @@ pub(crate) struct World<M: ClusterModel> {
     pub(crate) history: Vec<Event>,
     pub(crate) digest: Digest,
     pub(crate) delivered: u64,
+    /// Events handled in all (messages, requests, timers, responses and
+    /// client timers), for `limits.events_handled_max`.
+    pub(crate) events_handled: u64,
     pub(crate) limits: Limits,
     /// Simulated time of the host being driven now, ns.
     pub(crate) now_ns: i64,
@@ -132,7 +188,7 @@ pub(crate) fn sub_seed(seed: u64, purpose: &str) -> u64 {
 }
 
 impl<M: ClusterModel> World<M> {
-    pub(crate) fn new(config: &SimConfig, model: M) -> Self {
+    pub(crate) fn new(config: &SimConfig, model: M, wakeups: Wakeups) -> Self {
         let node_ids: Vec<NodeId> = (0..config.nodes).map(NodeId::from_index).collect();
         let slots = node_ids
             .iter()
@@ -162,6 +218,7 @@ impl<M: ClusterModel> World<M> {
             net: Network::new(config.nodes, config.network),
             net_rng: ChaCha8Rng::seed_from_u64(sub_seed(config.seed, "network")),
             client_latency: config.client_latency,
+            wakeups,
             fx: Effects::new(),
             seq: 0,
             clients: Some(Clients::new(config)),
@@ -170,6 +227,7 @@ impl<M: ClusterModel> World<M> {
             history: Vec::new(),
             digest: Digest::default(),
             delivered: 0,
+            events_handled: 0,
             limits: config.limits.clone(),
             now_ns: 0,
             error: None,
@@ -244,7 +302,50 @@ impl<M: ClusterModel> World<M> {
         if let Some(until) = slot.sleeping_until {
             if due < until {
                 slot.sleeping_until = Some(due);
-                slot.notify.notify_one();
+                match &mut self.wakeups {
+                    Wakeups::Notify => slot.notify.notify_one(),
+                    Wakeups::Agenda(agenda) => agenda.push(due, node as u32),
+                }
+            }
+        }
+    }
+
+    /// Discrete engine: makes `side` (a node index or [`CLIENT_SIDE`]) due
+    /// at `at`, whatever it was waiting for.
+    pub(crate) fn schedule(&mut self, side: u32, at: i64) {
+        let Wakeups::Agenda(agenda) = &mut self.wakeups else {
+            return;
+        };
+        if side == CLIENT_SIDE {
+            self.client_sleeping_until = Some(at);
+        } else {
+            self.slots[side as usize].sleeping_until = Some(at);
+        }
+        agenda.push(at, side);
+    }
+
+    /// Discrete engine: whether an agenda entry for `side` at `at` is still
+    /// wanted (the side has not been driven past it, crashed, or paused).
+    pub(crate) fn is_due(&self, side: u32, at: i64) -> bool {
+        let until = if side == CLIENT_SIDE {
+            self.client_sleeping_until
+        } else {
+            self.slots[side as usize].sleeping_until
+        };
+        until.is_some_and(|u| u <= at)
+    }
+
+    /// Discrete engine: drives `side` at `at` and puts its next due time on
+    /// the agenda.
+    pub(crate) fn drive_side(&mut self, side: u32, at: i64) {
+        let next = if side == CLIENT_SIDE {
+            self.drive_clients(at)
+        } else {
+            self.drive_node(NodeId(side), at)
+        };
+        if next != i64::MAX {
+            if let Wakeups::Agenda(agenda) = &mut self.wakeups {
+                agenda.push(next, side);
             }
         }
     }
@@ -331,6 +432,7 @@ impl<M: ClusterModel> World<M> {
                 return now.saturating_add(1);
             }
             handled += 1;
+            self.events_handled += 1;
             if take_message {
                 let Some((_, item)) = slot.inbox.pop_first() else {
                     break;
@@ -498,7 +600,10 @@ impl<M: ClusterModel> World<M> {
             if let Some(until) = self.client_sleeping_until {
                 if due < until {
                     self.client_sleeping_until = Some(due);
-                    self.client_notify.notify_one();
+                    match &mut self.wakeups {
+                        Wakeups::Notify => self.client_notify.notify_one(),
+                        Wakeups::Agenda(agenda) => agenda.push(due, CLIENT_SIDE),
+                    }
                 }
             }
         }
@@ -592,23 +697,28 @@ impl<M: ClusterModel> World<M> {
         slot.next_timer = 0;
         slot.rng = NodeRng::for_node(seed, node, slot.incarnation);
         slot.sleeping_until = None;
+        self.schedule(node.0, now);
     }
 
     pub(crate) fn pause(&mut self, node: NodeId) {
         self.slots[node.index()].status = NodeStatus::Paused;
     }
 
-    pub(crate) fn resume(&mut self, node: NodeId) {
+    pub(crate) fn resume(&mut self, node: NodeId, now: i64) {
         let slot = &mut self.slots[node.index()];
         slot.status = NodeStatus::Up;
         slot.sleeping_until = Some(i64::MIN);
         slot.notify.notify_one();
+        self.schedule(node.0, now);
     }
 
     /// Wakes a node's driver so that it looks at its queues again (after a
     /// clock change or a model fault).
-    pub(crate) fn poke(&mut self, node: NodeId) {
+    pub(crate) fn poke(&mut self, node: NodeId, now: i64) {
         let slot = &mut self.slots[node.index()];
         slot.notify.notify_one();
+        if slot.status == NodeStatus::Up {
+            self.schedule(node.0, now);
+        }
     }
 }
