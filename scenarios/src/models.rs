@@ -53,7 +53,12 @@ pub trait ClusterRunner: Send + Sync {
     /// Reads the settings and checks them against the cluster size
     /// ([`ClusterModel::validate`]). The error says what to change.
     fn inspect(&self, settings: &toml::Table, nodes: usize) -> Result<ModelInfo, String>;
-    /// Builds the model from its settings and runs it once.
+    /// Whether the model is an async service (it runs on turmoil only).
+    fn is_service(&self) -> bool {
+        false
+    }
+    /// Builds the model from its settings and runs it once, on the engine
+    /// `config.engine` names.
     fn run(&self, settings: &toml::Table, config: &SimConfig) -> Result<RunRecord, RunError>;
 }
 
@@ -141,6 +146,10 @@ where
     M: ServiceModel,
     F: Fn(S) -> M + Send + Sync,
 {
+    fn is_service(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &str {
         &self.name
     }

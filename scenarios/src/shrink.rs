@@ -139,6 +139,7 @@ impl Search<'_> {
             name: self.base.name.clone(),
             text: String::new(),
             file: file.clone(),
+            engine: self.base.engine,
         }
     }
 
