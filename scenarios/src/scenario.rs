@@ -783,11 +783,18 @@ impl Scenario {
             if let Some(v) = value.as_ref().filter(|v| *v.get_ref() == 0) {
                 errors.push(self.error_at(
                     v.span(),
-                    format!("`{name}` is 0: a run needs at least one; leave it out for the default"),
+                    format!(
+                        "`{name}` is 0: a run needs at least one; leave it out for the default"
+                    ),
                 ));
             }
         }
-        if let Some(w) = f.limits.wall_time.as_ref().filter(|w| w.get_ref().is_zero()) {
+        if let Some(w) = f
+            .limits
+            .wall_time
+            .as_ref()
+            .filter(|w| w.get_ref().is_zero())
+        {
             errors.push(self.error_at(
                 w.span(),
                 "`wall_time` is 0: give a run some wall time, like \"60s\"",

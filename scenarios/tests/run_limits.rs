@@ -12,7 +12,10 @@ fn verdict_with(limits: &str, engine: &str) -> (Outcome, String) {
     let text = std::fs::read_to_string("tests/fixtures/register-valid.toml")
         .unwrap()
         .replace("ops = 60", "ops = 2000")
-        .replace("nodes = 1\n", &format!("nodes = 1\nengine = \"{engine}\"\n"))
+        .replace(
+            "nodes = 1\n",
+            &format!("nodes = 1\nengine = \"{engine}\"\n"),
+        )
         + "\n[limits]\n"
         + limits
         + "\n";
@@ -26,8 +29,14 @@ fn verdict_with(limits: &str, engine: &str) -> (Outcome, String) {
 fn each_limit_gives_unknown_with_its_reason() {
     for engine in ["discrete", "turmoil"] {
         for (limit, needle) in [
-            ("messages_delivered_max = 100", "limits.messages_delivered_max (100)"),
-            ("events_handled_max = 100", "limits.events_handled_max (100)"),
+            (
+                "messages_delivered_max = 100",
+                "limits.messages_delivered_max (100)",
+            ),
+            (
+                "events_handled_max = 100",
+                "limits.events_handled_max (100)",
+            ),
             ("history_events_max = 30", "limits.history_events_max"),
             ("wall_time = \"1ns\"", "limits.wall_time (1ns)"),
         ] {

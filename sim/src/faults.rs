@@ -3,9 +3,9 @@
 //! [`Control`] and logged the same way (a `:nemesis` `info` event in the
 //! history and a [`NemesisEntry`]) whatever the engine.
 
-use crate::engine::{latency_from_nemesis, param_to_value};
 use crate::config::{ControlOp, SimConfig, SimError, TimedOp};
 use crate::control::{Applied, Control, ControlError};
+use crate::engine::{latency_from_nemesis, param_to_value};
 use crate::node::{ModelFault, ModelFaultSpec, NodeId};
 use crate::record::NemesisEntry;
 use crate::world::sub_seed;

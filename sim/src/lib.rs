@@ -39,9 +39,9 @@ pub mod wire;
 pub mod workload;
 mod world;
 
-pub use engine::{DiscreteCluster, Engine, TurmoilCluster};
 pub use config::{ControlOp, CrashedRun, Limits, SimConfig, SimError, TimedOp};
 pub use control::{Applied, Control, ControlError, NodeStatus};
+pub use engine::{DiscreteCluster, Engine, TurmoilCluster};
 pub use net::{Latency, LinkConfig, LinkUpdate, Shape};
 pub use node::{
     ClientRequest, ClientResponse, ClusterModel, Ctx, ModelFault, ModelFaultSpec, Node, NodeId,

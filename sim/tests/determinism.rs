@@ -12,8 +12,8 @@ use shakedown_checkers::{Budget, EventType, Outcome, Process, Value};
 use shakedown_nemesis::{Distribution, Event, Fault, Latency, Schedule, SimDuration, Target};
 use shakedown_sim::models::{PrimaryBackupModel, RegisterModel};
 use shakedown_sim::{
-    run, seeds, ClusterModel, ControlOp, Engine, KeyDistribution, LinkConfig, NodeId, OpKind, RunRecord,
-    SimConfig, TimedOp, Workload,
+    run, seeds, ClusterModel, ControlOp, Engine, KeyDistribution, LinkConfig, NodeId, OpKind,
+    RunRecord, SimConfig, TimedOp, Workload,
 };
 use std::collections::BTreeSet;
 
@@ -271,10 +271,16 @@ fn primary_backup_replays_exactly_under_faults() {
 /// tick), and both histories are valid.
 #[test]
 fn the_engines_differ_only_in_timing() {
-    let d = run(&on(Engine::Discrete, primary_backup_config(3)), PrimaryBackupModel::default())
-        .expect("discrete");
-    let t = run(&on(Engine::Turmoil, primary_backup_config(3)), PrimaryBackupModel::default())
-        .expect("turmoil");
+    let d = run(
+        &on(Engine::Discrete, primary_backup_config(3)),
+        PrimaryBackupModel::default(),
+    )
+    .expect("discrete");
+    let t = run(
+        &on(Engine::Turmoil, primary_backup_config(3)),
+        PrimaryBackupModel::default(),
+    )
+    .expect("turmoil");
     assert_ne!(d.digest, t.digest);
     let whole_ms = |r: &RunRecord| {
         r.history

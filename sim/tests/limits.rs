@@ -81,5 +81,8 @@ fn history_events_max_has_a_ceiling() {
         ..SimConfig::default()
     };
     let e = config.validate().unwrap_err().to_string();
-    assert!(e.contains("history_events_max") && e.contains("100000000"), "{e}");
+    assert!(
+        e.contains("history_events_max") && e.contains("100000000"),
+        "{e}"
+    );
 }

@@ -5,7 +5,9 @@
 //! another seed; what must hold is the verdict: every seed of a `valid`
 //! scenario valid on both, every bug hunt met on both.
 
-use shakedown::runner::{self, ArtifactsMode, DeterminismCheck, Progress, RunOutcome, SweepOptions};
+use shakedown::runner::{
+    self, ArtifactsMode, DeterminismCheck, Progress, RunOutcome, SweepOptions,
+};
 use shakedown::scenario::{Engine, Expect, Scenario};
 use shakedown::seeds::SeedSet;
 use shakedown_cli::registry;
@@ -15,7 +17,9 @@ const VALID_SEEDS: u64 = 6;
 
 fn sweep(path: &str, engine: Engine) -> runner::Sweep {
     let registry = registry();
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path);
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
     let mut scenario = Scenario::load(&file, &registry).expect("shipped scenario loads");
     scenario.set_engine(engine, &registry).expect("engine");
     let seeds = match scenario.expect() {
@@ -62,7 +66,10 @@ fn same_verdicts(path: &str) {
     );
     if discrete.expect == Expect::Valid {
         assert_eq!(outcomes(&discrete), outcomes(&turmoil), "{path}");
-        assert_eq!(discrete.runs.len() as u64, VALID_SEEDS.min(discrete.seeds_planned));
+        assert_eq!(
+            discrete.runs.len() as u64,
+            VALID_SEEDS.min(discrete.seeds_planned)
+        );
     } else {
         assert!(discrete.first_invalid().is_some() && turmoil.first_invalid().is_some());
     }

@@ -380,7 +380,10 @@ impl<M: ServiceModel> ServiceCluster<M> {
         model
             .validate(config.nodes)
             .map_err(|m| SimError::Config(format!("model `{}`: {m}", model.name())))?;
-        if let Some(engine) = config.engine.filter(|e| *e != crate::engine::Engine::Turmoil) {
+        if let Some(engine) = config
+            .engine
+            .filter(|e| *e != crate::engine::Engine::Turmoil)
+        {
             return Err(SimError::Config(format!(
                 "engine `{engine}` cannot run an async service: services run on turmoil"
             )));
