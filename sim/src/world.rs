@@ -155,6 +155,8 @@ pub(crate) struct World<M: ClusterModel> {
     /// Every step in words, for the determinism check (`SimConfig::trace`).
     pub(crate) trace: Option<Vec<TraceEntry>>,
     digest_buf: Vec<u8>,
+    /// A history event as EDN, reused for each one digested.
+    event_text: String,
 }
 
 /// What a digested step is; part of the digest.
@@ -234,6 +236,7 @@ impl<M: ClusterModel> World<M> {
             panic: None,
             trace: config.trace.then(Vec::new),
             digest_buf: Vec::new(),
+            event_text: String::new(),
         }
     }
 
@@ -245,6 +248,14 @@ impl<M: ClusterModel> World<M> {
     /// Mixes one delivered item into the digest.
     fn digest_delivery<T: serde::Serialize>(&mut self, kind: Step, from: u64, to: u64, item: &T) {
         self.delivered += 1;
+        if self.trace.is_none() {
+            // The same bytes as below, streamed: no buffer to fill and copy.
+            self.digest_header(kind, from, to);
+            if let Err(e) = serde_json::to_writer(&mut self.digest, item) {
+                self.digest.write(e.to_string().as_bytes());
+            }
+            return;
+        }
         self.digest_step(kind, from, to, |buf| {
             // Serializing our own message types cannot fail; if a model's
             // Serialize impl does, its error text still goes into the digest.
@@ -259,12 +270,8 @@ impl<M: ClusterModel> World<M> {
     fn digest_step(&mut self, kind: Step, from: u64, to: u64, body: impl FnOnce(&mut Vec<u8>)) {
         self.digest_buf.clear();
         body(&mut self.digest_buf);
-        let d = &mut self.digest;
-        d.write(&[kind as u8]);
-        d.write_u64(self.now_ns as u64);
-        d.write_u64(from);
-        d.write_u64(to);
-        d.write(&self.digest_buf);
+        self.digest_header(kind, from, to);
+        self.digest.write(&self.digest_buf);
         if let Some(trace) = self.trace.as_mut() {
             let text = String::from_utf8_lossy(&self.digest_buf);
             let mut cut = text.len().min(TRACE_TEXT_MAX);
@@ -287,13 +294,30 @@ impl<M: ClusterModel> World<M> {
         }
     }
 
+    /// Mixes a step's kind, the simulated time and the two sides into the
+    /// digest.
+    fn digest_header(&mut self, kind: Step, from: u64, to: u64) {
+        let d = &mut self.digest;
+        d.write(&[kind as u8]);
+        d.write_u64(self.now_ns as u64);
+        d.write_u64(from);
+        d.write_u64(to);
+    }
+
     /// Mixes a history event into the digest.
     fn digest_event(&mut self, event: &Event) {
-        let mut text = String::new();
+        let mut text = std::mem::take(&mut self.event_text);
+        text.clear();
         shakedown_checkers::edn::write_event(&mut text, event);
-        self.digest_step(Step::History, 0, 0, |buf| {
-            buf.extend_from_slice(text.as_bytes())
-        });
+        if self.trace.is_none() {
+            self.digest_header(Step::History, 0, 0);
+            self.digest.write(text.as_bytes());
+        } else {
+            self.digest_step(Step::History, 0, 0, |buf| {
+                buf.extend_from_slice(text.as_bytes())
+            });
+        }
+        self.event_text = text;
     }
 
     /// Wakes `node`'s driver if `due` is earlier than what it sleeps until.
