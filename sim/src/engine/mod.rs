@@ -398,6 +398,9 @@ macro_rules! shared_cluster_api {
 
             /// Applies the faults due at `now` and records them.
             fn apply_due_faults(&mut self, now: i64) {
+                if self.core.faults.next_due_ns().is_none_or(|due| due > now) {
+                    return;
+                }
                 let mut faults = std::mem::take(&mut self.core.faults);
                 let world = self.core.world.clone();
                 let events = faults.apply_due(self, now, || {
