@@ -22,6 +22,7 @@ mod clients;
 pub mod cluster;
 pub mod config;
 pub mod control;
+mod digest_ser;
 pub mod engine;
 mod faults;
 pub mod models;

@@ -248,21 +248,20 @@ impl<M: ClusterModel> World<M> {
     /// Mixes one delivered item into the digest.
     fn digest_delivery<T: serde::Serialize>(&mut self, kind: Step, from: u64, to: u64, item: &T) {
         self.delivered += 1;
-        if self.trace.is_none() {
-            // The same bytes as below, streamed: no buffer to fill and copy.
-            self.digest_header(kind, from, to);
-            if let Err(e) = serde_json::to_writer(&mut self.digest, item) {
-                self.digest.write(e.to_string().as_bytes());
-            }
-            return;
-        }
-        self.digest_step(kind, from, to, |buf| {
+        // The item goes in as compact binary (`digest_ser`): formatting it
+        // as text for every message was the simulator's largest cost. The
+        // trace, when kept, still says it in JSON.
+        self.digest_header(kind, from, to);
+        crate::digest_ser::mix(&mut self.digest, item);
+        if self.trace.is_some() {
+            self.digest_buf.clear();
             // Serializing our own message types cannot fail; if a model's
-            // Serialize impl does, its error text still goes into the digest.
-            if let Err(e) = serde_json::to_writer(&mut *buf, item) {
-                buf.extend_from_slice(e.to_string().as_bytes());
+            // Serialize impl does, its error text is shown instead.
+            if let Err(e) = serde_json::to_writer(&mut self.digest_buf, item) {
+                self.digest_buf.extend_from_slice(e.to_string().as_bytes());
             }
-        });
+            self.push_trace(kind, from, to);
+        }
     }
 
     /// Mixes one step into the digest (and the trace, when kept): its kind,
@@ -272,6 +271,11 @@ impl<M: ClusterModel> World<M> {
         body(&mut self.digest_buf);
         self.digest_header(kind, from, to);
         self.digest.write(&self.digest_buf);
+        self.push_trace(kind, from, to);
+    }
+
+    /// Adds the step whose text is in `digest_buf` to the trace, if kept.
+    fn push_trace(&mut self, kind: Step, from: u64, to: u64) {
         if let Some(trace) = self.trace.as_mut() {
             let text = String::from_utf8_lossy(&self.digest_buf);
             let mut cut = text.len().min(TRACE_TEXT_MAX);
