@@ -238,6 +238,7 @@ fn print_json(sweep: &runner::Sweep) {
     let line = serde_json::json!({
         "type": "summary",
         "scenario": summary.path,
+        "engine": sweep.engine.name(),
         "expect": sweep.expect.name(),
         "status": match sweep.status() {
             runner::Status::Met => "met",
