@@ -58,15 +58,16 @@ pub trait ClusterRunner: Send + Sync {
     /// Reads the settings and checks them against the cluster size
     /// ([`ClusterModel::validate`]). The error says what to change.
     fn inspect(&self, settings: &toml::Table, nodes: usize) -> Result<ModelInfo, String>;
-    /// Builds the model from its settings and runs it once.
+    /// Whether the model is an async service (it runs on turmoil only).
+    fn is_service(&self) -> bool {
+        false
+    }
+    /// Builds the model from its settings and runs it once, on the engine
+    /// `config.engine` names.
     fn run(&self, settings: &toml::Table, config: &SimConfig) -> Result<RunRecord, RunError>;
     /// The keys its `[cluster.settings]` takes (none known by default).
     fn settings(&self) -> Vec<SettingInfo> {
         Vec::new()
-    }
-    /// An async service (run on turmoil) rather than a callback model.
-    fn is_service(&self) -> bool {
-        false
     }
 }
 
@@ -163,6 +164,10 @@ where
     M: ServiceModel,
     F: Fn(S) -> M + Send + Sync,
 {
+    fn is_service(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &str {
         &self.name
     }
@@ -193,10 +198,6 @@ where
 
     fn settings(&self) -> Vec<SettingInfo> {
         settings_of::<S>()
-    }
-
-    fn is_service(&self) -> bool {
-        true
     }
 }
 

@@ -151,8 +151,17 @@ pub fn sim_config(scenario: &Scenario, seed: u64) -> Result<SimConfig, String> {
     };
     let defaults = SimConfig::default();
     let mut limits = defaults.limits.clone();
-    if let Some(n) = f.limits.history_events_max {
-        limits.history_events_max = n;
+    if let Some(n) = &f.limits.history_events_max {
+        limits.history_events_max = *n.get_ref();
+    }
+    if let Some(n) = &f.limits.messages_delivered_max {
+        limits.messages_delivered_max = *n.get_ref();
+    }
+    if let Some(n) = &f.limits.events_handled_max {
+        limits.events_handled_max = *n.get_ref();
+    }
+    if let Some(w) = &f.limits.wall_time {
+        limits.wall_time = Some((*w.get_ref()).into());
     }
     Ok(SimConfig {
         seed,
@@ -180,6 +189,7 @@ pub fn sim_config(scenario: &Scenario, seed: u64) -> Result<SimConfig, String> {
         nemesis: (!faults.schedule.events.is_empty()).then_some(faults.schedule),
         points: points(scenario, seed, work_end.max(faults.quiet_at), duration),
         limits,
+        engine: scenario.engine.sim(),
         trace: false,
     })
 }

@@ -681,6 +681,8 @@ pub struct Sweep {
     pub path: PathBuf,
     /// What it expected.
     pub expect: Expect,
+    /// The engine the runs used.
+    pub engine: crate::scenario::Engine,
     /// The runs, in sweep order (seeds skipped after an early stop are not
     /// here).
     pub runs: Vec<SeedRun>,
@@ -796,7 +798,7 @@ impl Sweep {
             String::new()
         };
         let mut out = format!(
-            "{}: {status} (expect {}): {} of {} seeds run: {}{set_aside}\n  {} ops in {:.2}s wall: {:.0} ops/s; simulated {:.1}s: {:.1}x wall time",
+            "{}: {status} (expect {}): {} of {} seeds run: {}{set_aside}\n  {} ops in {:.2}s wall: {:.0} ops/s; simulated {:.1}s: {:.1}x wall time on the {} engine",
             self.path.display(),
             self.expect.name(),
             self.runs.len(),
@@ -807,6 +809,7 @@ impl Sweep {
             self.ops() as f64 / wall,
             sim,
             sim / wall,
+            self.engine.name(),
         );
         if let Some(r) = self.notable() {
             out.push_str(&format!(
@@ -1076,6 +1079,7 @@ pub fn sweep(
         scenario: scenario.name.clone(),
         path: scenario.path.clone(),
         expect: scenario.expect(),
+        engine: scenario.engine(),
         runs,
         seeds_planned: total,
         wall: started.elapsed(),

@@ -59,17 +59,22 @@ impl Expect {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
-    /// turmoil: the default, built in.
+    /// The discrete-event engine: the default for callback models (no
+    /// runtime, no tick; the fastest).
     #[default]
+    Discrete,
+    /// turmoil: the engine of async services, and a cross-check for
+    /// callback models.
     Turmoil,
     /// madsim: needs a build with `--cfg madsim`.
     Madsim,
 }
 
 impl Engine {
-    /// `turmoil` or `madsim`.
+    /// `discrete`, `turmoil` or `madsim`.
     pub fn name(self) -> &'static str {
         match self {
+            Engine::Discrete => "discrete",
             Engine::Turmoil => "turmoil",
             Engine::Madsim => "madsim",
         }
@@ -77,7 +82,35 @@ impl Engine {
 
     /// Whether this binary can run the engine.
     pub fn is_built_in(self) -> bool {
-        matches!(self, Engine::Turmoil)
+        self.sim().is_some()
+    }
+
+    /// The simulator's engine, if it is built in.
+    pub fn sim(self) -> Option<shakedown_sim::Engine> {
+        match self {
+            Engine::Discrete => Some(shakedown_sim::Engine::Discrete),
+            Engine::Turmoil => Some(shakedown_sim::Engine::Turmoil),
+            Engine::Madsim => None,
+        }
+    }
+
+    /// Why this engine cannot run a model (`service`: an async service),
+    /// if it cannot.
+    pub fn refusal(self, model: &str, service: bool) -> Option<String> {
+        if !self.is_built_in() {
+            return Some(format!(
+                "engine `{}` is not built in this binary: only `discrete` and `turmoil` are \
+                 (leave `engine` out for the model's default)",
+                self.name()
+            ));
+        }
+        if service && self == Engine::Discrete {
+            return Some(format!(
+                "engine `discrete` runs callback models, and `{model}` is an async service, \
+                 which runs on turmoil (leave `engine` out, or write engine = \"turmoil\")"
+            ));
+        }
+        None
     }
 }
 
@@ -85,11 +118,12 @@ impl std::str::FromStr for Engine {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "discrete" => Ok(Engine::Discrete),
             "turmoil" => Ok(Engine::Turmoil),
             "madsim" => Ok(Engine::Madsim),
             other => Err(format!(
-                "unknown engine `{other}`{}; the engines are turmoil and madsim",
-                suggestion(other, ["turmoil", "madsim"])
+                "unknown engine `{other}`{}; the engines are discrete, turmoil and madsim",
+                suggestion(other, ["discrete", "turmoil", "madsim"])
             )),
         }
     }
@@ -140,7 +174,8 @@ pub struct ClusterSpec {
     pub model: Spanned<String>,
     /// How many nodes.
     pub nodes: Spanned<usize>,
-    /// The engine (default turmoil).
+    /// The engine (default: `discrete` for callback models, `turmoil` for
+    /// async services).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<Spanned<Engine>>,
     /// The model's own settings, passed to it as a table.
@@ -432,9 +467,23 @@ pub struct LimitsSpec {
     /// Unlike `check_time`, it gives the same verdict on every machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_steps: Option<u64>,
-    /// Most history events one run may record (default 10,000,000).
+    /// Most history events one run may record (default 10,000,000; at
+    /// most 100,000,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub history_events_max: Option<usize>,
+    pub history_events_max: Option<Spanned<usize>>,
+    /// Most messages one run may deliver (default 50,000,000); past it the
+    /// verdict is `unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_delivered_max: Option<Spanned<u64>>,
+    /// Most events one run may handle (default 100,000,000); past it the
+    /// verdict is `unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_handled_max: Option<Spanned<u64>>,
+    /// Wall-clock time one run may take (default "60s"); past it the
+    /// verdict is `unknown`. Unlike the other limits it depends on the
+    /// machine, so a seed near it may end differently elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_time: Option<Spanned<SimDuration>>,
 }
 
 /// A problem with a scenario file, with its place in the file when there is
@@ -638,6 +687,10 @@ pub struct Scenario {
     pub points: Vec<String>,
     /// The parsed file.
     pub file: ScenarioFile,
+    /// The engine the runs use: the file's `engine`, or the model's
+    /// default (`discrete` for callback models, `turmoil` for async
+    /// services); `--engine` overrides it ([`Scenario::set_engine`]).
+    pub engine: Engine,
 }
 
 impl Scenario {
@@ -674,6 +727,14 @@ impl Scenario {
             .map(|s| s.to_string_lossy().into_owned())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "scenario".to_owned());
+        let service = registry
+            .get(file.cluster.model.get_ref())
+            .is_some_and(|m| m.is_service());
+        let engine = match &file.cluster.engine {
+            Some(e) => *e.get_ref(),
+            None if service => Engine::Turmoil,
+            None => Engine::Discrete,
+        };
         let mut scenario = Scenario {
             path: path.to_owned(),
             name,
@@ -681,6 +742,7 @@ impl Scenario {
             file,
             knobs: Vec::new(),
             points: Vec::new(),
+            engine,
         };
         scenario.check(registry)?;
         scenario.knobs = scenario.resolve_knobs(registry).map_err(ScenarioErrors)?;
@@ -925,14 +987,22 @@ impl Scenario {
         *self.file.expect.get_ref()
     }
 
-    /// The engine (default turmoil).
+    /// The engine the runs use (see [`Scenario::engine`]).
     pub fn engine(&self) -> Engine {
-        self.file
-            .cluster
-            .engine
-            .as_ref()
-            .map(|e| *e.get_ref())
-            .unwrap_or_default()
+        self.engine
+    }
+
+    /// Runs the scenario on `engine` instead (`--engine`); refused when
+    /// the engine cannot run the model.
+    pub fn set_engine(&mut self, engine: Engine, registry: &Registry) -> Result<(), String> {
+        let service = registry.get(self.model()).is_some_and(|m| m.is_service());
+        if let Some(why) = engine.refusal(self.model(), service) {
+            return Err(format!("--engine {}: {why}", engine.name()));
+        }
+        self.engine = engine;
+        // A shrunk scenario written from this one runs on the same engine.
+        self.file.cluster.engine = Some(Spanned::new(0..0, engine));
+        Ok(())
     }
 
     /// The cluster model's name.
@@ -974,15 +1044,48 @@ impl Scenario {
         let c = &f.cluster;
 
         if let Some(e) = &c.engine {
-            if !e.get_ref().is_built_in() {
+            let service = registry
+                .get(c.model.get_ref())
+                .is_some_and(|m| m.is_service());
+            if let Some(why) = e.get_ref().refusal(c.model.get_ref(), service) {
+                errors.push(self.error_at(e.span(), why));
+            }
+        }
+        if let Some(n) = &f.limits.history_events_max {
+            let ceiling = shakedown_sim::config::HISTORY_EVENTS_CEILING;
+            if *n.get_ref() > ceiling {
                 errors.push(self.error_at(
-                    e.span(),
+                    n.span(),
                     format!(
-                        "engine `{}` is not built in this binary: only `turmoil` is (leave `engine` out, or write engine = \"turmoil\")",
-                        e.get_ref().name()
+                        "`history_events_max` = {}: at most {ceiling} (100 million events)",
+                        n.get_ref()
                     ),
                 ));
             }
+        }
+        for (name, value) in [
+            ("messages_delivered_max", &f.limits.messages_delivered_max),
+            ("events_handled_max", &f.limits.events_handled_max),
+        ] {
+            if let Some(v) = value.as_ref().filter(|v| *v.get_ref() == 0) {
+                errors.push(self.error_at(
+                    v.span(),
+                    format!(
+                        "`{name}` is 0: a run needs at least one; leave it out for the default"
+                    ),
+                ));
+            }
+        }
+        if let Some(w) = f
+            .limits
+            .wall_time
+            .as_ref()
+            .filter(|w| w.get_ref().is_zero())
+        {
+            errors.push(self.error_at(
+                w.span(),
+                "`wall_time` is 0: give a run some wall time, like \"60s\"",
+            ));
         }
         let nodes = *c.nodes.get_ref();
         if nodes == 0 {
@@ -1136,7 +1239,7 @@ impl Scenario {
                 "`check_steps` is 0: no history could be checked; give a budget like 10000000 (or leave it out)".into(),
             );
         }
-        if f.limits.history_events_max == Some(0) {
+        if f.limits.history_events_max.as_ref().is_some_and(|n| *n.get_ref() == 0) {
             refuse(
                 &["limits", "history_events_max"],
                 "`history_events_max` is 0: no op could be recorded; give a limit like 1000000 (or leave it out)".into(),
@@ -1390,7 +1493,9 @@ mod tests {
             improve_message("unknown field `nodse`, expected one of `model`, `nodes`, `engine`");
         assert!(m.contains("did you mean `nodes`?"), "{m}");
         assert!(m.contains("expected one of"), "{m}");
-        let m = improve_message("unknown variant `turmol`, expected `turmoil` or `madsim`");
+        let m = improve_message(
+            "unknown variant `turmol`, expected one of `discrete`, `turmoil`, `madsim`",
+        );
         assert!(m.contains("did you mean `turmoil`?"), "{m}");
         let m = improve_message("unknown field `zzzzzz`, expected `a`");
         assert_eq!(m, "unknown field `zzzzzz`, expected `a`");

@@ -151,6 +151,7 @@ impl Search<'_> {
             } else {
                 Vec::new()
             },
+            engine: self.base.engine,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Overhead of the node API over bare turmoil, on the same ping-pong.
+//! Overhead of the node API over bare turmoil, on the same ping-pong, and
+//! the speed of the discrete engine on it.
 //!
 //! 5 server nodes and 5 client nodes; client `i` pings server `i` and waits
 //! for the pong before the next ping, for 60 s of simulated time. The link
@@ -11,14 +12,21 @@
 //! latency (turmoil's default exponential curve), the setting the issue's
 //! 130,000 round trips per second was measured with.
 //!
+//! The same model also runs on the discrete engine (no runtime, no tick),
+//! the default for callback models; the bench prints each engine's
+//! simulated time over wall time beside bare turmoil's, from one run.
+//! (Bare madsim needs a build with `--cfg madsim` and is not measured here.)
+//!
 //! Run: `cargo bench -p shakedown-sim --bench overhead`
 //! (`-- --quick` for one repetition instead of five).
 //!
-//! The last line is `overhead: layer=<rt/s> bare=<rt/s> ratio=<layer/bare>`.
+//! The last two lines are `overhead: layer=<rt/s> bare=<rt/s>
+//! ratio=<layer/bare>` and `speed: discrete=<x real time> turmoil
+//! layer=<x> bare turmoil=<x> discrete/bare=<ratio>`.
 
 use serde::{Deserialize, Serialize};
 use shakedown_sim::node::*;
-use shakedown_sim::{Control, Latency, LinkUpdate, SimConfig, TurmoilCluster};
+use shakedown_sim::{Control, DiscreteCluster, Latency, LinkUpdate, SimConfig, TurmoilCluster};
 use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
@@ -84,31 +92,44 @@ impl ClusterModel for PingModel {
     }
 }
 
-fn layer() -> (u64, Duration) {
-    let config = SimConfig {
-        seed: 1,
-        nodes: 2 * PAIRS,
-        clients: 0,
-        duration_ms: SIM_SECS * 1000 + 10,
-        ..SimConfig::default()
-    };
-    let start = Instant::now();
-    let mut cluster = TurmoilCluster::new(&config, PingModel).expect("valid config");
-    for i in 0..PAIRS {
-        let fixed = LinkUpdate {
-            latency: Some(Latency::fixed_ms(pair_latency(i).as_millis() as u64)),
-            ..LinkUpdate::default()
+/// The ping-pong through the node API on one engine's cluster type.
+macro_rules! ping_pong_on {
+    ($cluster:ident) => {{
+        let config = SimConfig {
+            seed: 1,
+            nodes: 2 * PAIRS,
+            clients: 0,
+            duration_ms: SIM_SECS * 1000 + 10,
+            ..SimConfig::default()
         };
-        let (s, c) = (NodeId::from_index(i), NodeId::from_index(i + PAIRS));
-        cluster.update_link(s, c, &fixed).expect("link");
-        cluster.update_link(c, s, &fixed).expect("link");
-    }
-    cluster.run_for(Duration::from_secs(SIM_SECS)).expect("run");
-    let elapsed = start.elapsed();
-    let total = (PAIRS..2 * PAIRS)
-        .map(|i| cluster.inspect(NodeId::from_index(i), |n| n.map_or(0, |n| n.round_trips)))
-        .sum();
-    (total, elapsed)
+        let start = Instant::now();
+        let mut cluster = $cluster::new(&config, PingModel).expect("valid config");
+        for i in 0..PAIRS {
+            let fixed = LinkUpdate {
+                latency: Some(Latency::fixed_ms(pair_latency(i).as_millis() as u64)),
+                ..LinkUpdate::default()
+            };
+            let (s, c) = (NodeId::from_index(i), NodeId::from_index(i + PAIRS));
+            cluster.update_link(s, c, &fixed).expect("link");
+            cluster.update_link(c, s, &fixed).expect("link");
+        }
+        cluster.run_for(Duration::from_secs(SIM_SECS)).expect("run");
+        let elapsed = start.elapsed();
+        let total = (PAIRS..2 * PAIRS)
+            .map(|i| cluster.inspect(NodeId::from_index(i), |n| n.map_or(0, |n| n.round_trips)))
+            .sum();
+        (total, elapsed)
+    }};
+}
+
+/// The node API on turmoil.
+fn layer() -> (u64, Duration) {
+    ping_pong_on!(TurmoilCluster)
+}
+
+/// The node API on the discrete engine.
+fn discrete() -> (u64, Duration) {
+    ping_pong_on!(DiscreteCluster)
 }
 
 // ---- bare turmoil ----
@@ -179,7 +200,11 @@ fn main() {
     };
     let (mut layer_rates, mut bare_rates, mut bare_random_rates) =
         (Vec::new(), Vec::new(), Vec::new());
+    let (mut discrete_speed, mut layer_speed, mut bare_speed) =
+        (Vec::new(), Vec::new(), Vec::new());
+    let real_time = |d: Duration| SIM_SECS as f64 / d.as_secs_f64();
     for rep in 0..reps {
+        let (d_rt, d_t) = discrete();
         let (l_rt, l_t) = layer();
         let (b_rt, b_t) = bare(true);
         let (r_rt, r_t) = bare(false);
@@ -193,6 +218,15 @@ fn main() {
             r_t.as_secs_f64(),
             per_sec(r_rt, r_t),
         );
+        println!(
+            "rep {rep}: discrete {d_rt} rt in {:.3}s ({:.0}/s, {:.0}x real time)",
+            d_t.as_secs_f64(),
+            per_sec(d_rt, d_t),
+            real_time(d_t),
+        );
+        discrete_speed.push(real_time(d_t));
+        layer_speed.push(real_time(l_t));
+        bare_speed.push(real_time(b_t));
         layer_rates.push(per_sec(l_rt, l_t));
         bare_rates.push(per_sec(b_rt, b_t));
         bare_random_rates.push(per_sec(r_rt, r_t));
@@ -205,5 +239,14 @@ fn main() {
     println!(
         "overhead: layer={layer:.0} bare={bare:.0} ratio={:.2}",
         layer / bare
+    );
+    let (d, l, b) = (
+        median(discrete_speed),
+        median(layer_speed),
+        median(bare_speed),
+    );
+    println!(
+        "speed (simulated time over wall time): discrete={d:.0}x turmoil layer={l:.0}x bare turmoil={b:.0}x discrete/bare={:.1}",
+        d / b
     );
 }

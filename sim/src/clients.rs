@@ -154,6 +154,9 @@ impl Clients {
         loop {
             let resp_key = self.inbox.keys().next().copied().filter(|k| k.0 <= now);
             let timer_key = self.timers.keys().next().copied().filter(|k| k.0 <= now);
+            if resp_key.is_some() || timer_key.is_some() {
+                world.events_handled += 1;
+            }
             match (resp_key, timer_key) {
                 (None, None) => break,
                 (Some(r), t) if t.is_none_or(|t| r < t) => {

@@ -25,14 +25,40 @@ pub struct Limits {
     pub events_per_instant_max: u32,
     /// Most history events; past it the run stops with an error.
     pub history_events_max: usize,
+    /// Most messages delivered in one run (node messages, client requests
+    /// and responses); past it the run stops with an error (a message
+    /// storm must not stall a sweep).
+    pub messages_delivered_max: u64,
+    /// Most events handled in one run (messages, timers, requests,
+    /// responses, client timers); past it the run stops with an error.
+    pub events_handled_max: u64,
+    /// Wall-clock time one run may take; past it the run stops with an
+    /// error. The only wall-clock read in a run: it decides whether the run
+    /// gives up, never what happens in it. `None`: no limit.
+    pub wall_time: Option<std::time::Duration>,
 }
+
+/// Default of [`Limits::messages_delivered_max`].
+pub const MESSAGES_DELIVERED_MAX: u64 = 50_000_000;
+/// Default of [`Limits::events_handled_max`].
+pub const EVENTS_HANDLED_MAX: u64 = 100_000_000;
+/// Default of [`Limits::wall_time`]: 60 s.
+pub const WALL_TIME: std::time::Duration = std::time::Duration::from_secs(60);
+/// Default of [`Limits::history_events_max`].
+pub const HISTORY_EVENTS_MAX: usize = 10_000_000;
+/// The most [`Limits::history_events_max`] may be set to: 100 million
+/// events (several GB of history).
+pub const HISTORY_EVENTS_CEILING: usize = 100_000_000;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             inbox_max: 100_000,
             events_per_instant_max: 100_000,
-            history_events_max: 10_000_000,
+            history_events_max: HISTORY_EVENTS_MAX,
+            messages_delivered_max: MESSAGES_DELIVERED_MAX,
+            events_handled_max: EVENTS_HANDLED_MAX,
+            wall_time: Some(WALL_TIME),
         }
     }
 }
@@ -267,8 +293,8 @@ pub struct SimConfig {
     /// the workload is done and the fault schedule is over; without clients
     /// it lasts exactly this long.
     pub duration_ms: u64,
-    /// Engine step, in microseconds (at least 1000): the granularity of
-    /// simulated time.
+    /// turmoil engine step, in microseconds (at least 1000): the
+    /// granularity of simulated time there. The discrete engine has none.
     pub tick_us: u64,
     /// Metric sampling interval, in ms.
     pub metrics_interval_ms: u64,
@@ -281,6 +307,10 @@ pub struct SimConfig {
     pub points: Option<crate::points::PointPlan>,
     /// Limits on queues and history size.
     pub limits: Limits,
+    /// The engine of a callback model (`None`: the discrete engine).
+    /// Async services always run on turmoil; asking them for another
+    /// engine is an error.
+    pub engine: Option<crate::engine::Engine>,
     /// Keep every step of the run in words ([`crate::RunRecord::trace`]),
     /// so that the determinism check can name where two runs part ways.
     /// Costs memory and time; off by default.
@@ -304,6 +334,7 @@ impl Default for SimConfig {
             nemesis: None,
             points: None,
             limits: Limits::default(),
+            engine: None,
             trace: false,
         }
     }
@@ -401,6 +432,12 @@ impl SimConfig {
         }
         if self.limits.inbox_max == 0 || self.limits.events_per_instant_max == 0 {
             return cfg("limits must be above 0".into());
+        }
+        if self.limits.history_events_max > HISTORY_EVENTS_CEILING {
+            return cfg(format!(
+                "`limits.history_events_max` = {}: at most {HISTORY_EVENTS_CEILING}",
+                self.limits.history_events_max
+            ));
         }
         for (index, t) in self.ops.iter().enumerate() {
             t.op.validate(self.nodes).map_err(|source| SimError::Op {

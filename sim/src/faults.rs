@@ -3,9 +3,9 @@
 //! [`Control`] and logged the same way (a `:nemesis` `info` event in the
 //! history and a [`NemesisEntry`]) whatever the engine.
 
-use crate::cluster::{latency_from_nemesis, param_to_value};
 use crate::config::{ControlOp, SimConfig, SimError, TimedOp};
 use crate::control::{Applied, Control, ControlError};
+use crate::engine::{latency_from_nemesis, param_to_value};
 use crate::node::{ModelFault, ModelFaultSpec, NodeId};
 use crate::record::NemesisEntry;
 use crate::world::sub_seed;
@@ -42,6 +42,23 @@ impl FaultDriver {
     pub(crate) fn is_done(&self) -> bool {
         self.next_op >= self.ops.len()
             && self.nemesis.as_ref().is_none_or(|n| n.next_due().is_none())
+    }
+
+    /// When the next explicit op or nemesis step is due, ns.
+    pub(crate) fn next_due_ns(&self) -> Option<i64> {
+        let op = self
+            .ops
+            .get(self.next_op)
+            .map(|t| (t.at_ms as i64).saturating_mul(1_000_000));
+        let step = self
+            .nemesis
+            .as_ref()
+            .and_then(|n| n.next_due())
+            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        match (op, step) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Applies every explicit op and nemesis step due at `now` to
@@ -93,7 +110,7 @@ impl FaultDriver {
                     None => None,
                 }
             };
-            let at = SimDuration::from_micros((now / 1000) as u64);
+            let at = SimDuration::from_nanos(now.max(0) as u64);
             let steps = self
                 .nemesis
                 .as_mut()

@@ -1,6 +1,5 @@
 //! Running a whole configuration, and choosing seeds.
 
-use crate::cluster::TurmoilCluster;
 use crate::config::{SimConfig, SimError};
 use crate::node::ClusterModel;
 use crate::record::RunRecord;
@@ -9,8 +8,9 @@ use crate::record::RunRecord;
 /// `SHAKEDOWN_SEED=0x1f2e cargo test NAME`.
 pub const SEED_ENV: &str = "SHAKEDOWN_SEED";
 
-/// Runs `model` under `config` on the turmoil engine until the workload and
-/// the fault schedule are done (or the time limit), and returns the record.
+/// Runs `model` under `config` until the workload and the fault schedule
+/// are done (or the time limit), and returns the record. The engine is
+/// `config.engine`: the discrete engine unless it says turmoil.
 ///
 /// ```
 /// use shakedown_sim::{run, SimConfig};
@@ -24,9 +24,7 @@ pub const SEED_ENV: &str = "SHAKEDOWN_SEED";
 pub fn run<M: ClusterModel>(config: &SimConfig, model: M) -> Result<RunRecord, SimError> {
     let span = tracing::info_span!("run", seed = config.seed, model = model.name());
     let _guard = span.enter();
-    let mut cluster = TurmoilCluster::new(config, model)?;
-    let ended = cluster.run_to_end()?;
-    Ok(cluster.finish(ended))
+    crate::engine::run_on(config, model)
 }
 
 /// Why a seed string could not be read.

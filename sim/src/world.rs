@@ -6,6 +6,11 @@
 //! Every queue is a `BTreeMap` keyed by `(due time, sequence number)`; the
 //! sequence number is global, so ties break in the order events were
 //! created, the same way on every run.
+//!
+//! How a sleeping side learns that something new is due depends on the
+//! engine ([`Wakeups`]): the turmoil engine's drivers sleep on a tokio
+//! `Notify`; the discrete engine keeps one [`Agenda`] of (time, sequence,
+//! side) and pops the earliest.
 
 use crate::clients::Clients;
 use crate::config::{Limits, SimConfig};
@@ -23,9 +28,55 @@ use crate::trace::TraceEntry;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shakedown_checkers::Event;
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::rc::Rc;
 use tokio::sync::Notify;
+
+/// The agenda's name for the client side (nodes are their index).
+pub(crate) const CLIENT_SIDE: u32 = u32::MAX;
+
+/// The discrete engine's one queue: when each side (a node, or the client
+/// side) is next due, ordered by (time, sequence number). Entries are not
+/// removed when a side's plans change: a popped entry is acted on only if
+/// the side is still due by then (see [`World::is_due`]).
+#[derive(Default)]
+pub(crate) struct Agenda {
+    heap: BinaryHeap<Reverse<(i64, u64, u32)>>,
+    seq: u64,
+}
+
+impl Agenda {
+    fn push(&mut self, at: i64, side: u32) {
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, side)));
+    }
+
+    /// The earliest entry's time.
+    pub(crate) fn next_time(&self) -> Option<i64> {
+        self.heap.peek().map(|Reverse((t, ..))| *t)
+    }
+
+    /// Takes the earliest entry if it is due at or before `at`.
+    pub(crate) fn pop_due(&mut self, at: i64) -> Option<(i64, u32)> {
+        match self.heap.peek() {
+            Some(Reverse((t, _, side))) if *t <= at => {
+                let entry = (*t, *side);
+                self.heap.pop();
+                Some(entry)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How a side that sleeps is told that something new is due.
+pub(crate) enum Wakeups {
+    /// Each side is a task sleeping on its `Notify` (turmoil).
+    Notify,
+    /// The discrete engine's agenda.
+    Agenda(Agenda),
+}
 
 /// Something waiting in a node's inbox.
 pub(crate) enum Incoming<M> {
@@ -79,6 +130,8 @@ pub(crate) struct World<M: ClusterModel> {
     pub(crate) net: Network,
     net_rng: ChaCha8Rng,
     client_latency: Latency,
+    /// How sleeping sides are woken.
+    pub(crate) wakeups: Wakeups,
     fx: Effects<M::Node>,
     seq: u64,
     /// The client side; taken out while it runs.
@@ -89,6 +142,9 @@ pub(crate) struct World<M: ClusterModel> {
     pub(crate) history: Vec<Event>,
     pub(crate) digest: Digest,
     pub(crate) delivered: u64,
+    /// Events handled in all (messages, requests, timers, responses and
+    /// client timers), for `limits.events_handled_max`.
+    pub(crate) events_handled: u64,
     pub(crate) limits: Limits,
     /// Simulated time of the host being driven now, ns.
     pub(crate) now_ns: i64,
@@ -99,6 +155,8 @@ pub(crate) struct World<M: ClusterModel> {
     /// Every step in words, for the determinism check (`SimConfig::trace`).
     pub(crate) trace: Option<Vec<TraceEntry>>,
     digest_buf: Vec<u8>,
+    /// A history event as EDN, reused for each one digested.
+    event_text: String,
 }
 
 /// What a digested step is; part of the digest.
@@ -132,7 +190,7 @@ pub(crate) fn sub_seed(seed: u64, purpose: &str) -> u64 {
 }
 
 impl<M: ClusterModel> World<M> {
-    pub(crate) fn new(config: &SimConfig, model: M) -> Self {
+    pub(crate) fn new(config: &SimConfig, model: M, wakeups: Wakeups) -> Self {
         let node_ids: Vec<NodeId> = (0..config.nodes).map(NodeId::from_index).collect();
         let slots = node_ids
             .iter()
@@ -162,6 +220,7 @@ impl<M: ClusterModel> World<M> {
             net: Network::new(config.nodes, config.network),
             net_rng: ChaCha8Rng::seed_from_u64(sub_seed(config.seed, "network")),
             client_latency: config.client_latency,
+            wakeups,
             fx: Effects::new(),
             seq: 0,
             clients: Some(Clients::new(config)),
@@ -170,12 +229,14 @@ impl<M: ClusterModel> World<M> {
             history: Vec::new(),
             digest: Digest::default(),
             delivered: 0,
+            events_handled: 0,
             limits: config.limits.clone(),
             now_ns: 0,
             error: None,
             panic: None,
             trace: config.trace.then(Vec::new),
             digest_buf: Vec::new(),
+            event_text: String::new(),
         }
     }
 
@@ -187,13 +248,20 @@ impl<M: ClusterModel> World<M> {
     /// Mixes one delivered item into the digest.
     fn digest_delivery<T: serde::Serialize>(&mut self, kind: Step, from: u64, to: u64, item: &T) {
         self.delivered += 1;
-        self.digest_step(kind, from, to, |buf| {
+        // The item goes in as compact binary (`digest_ser`): formatting it
+        // as text for every message was the simulator's largest cost. The
+        // trace, when kept, still says it in JSON.
+        self.digest_header(kind, from, to);
+        crate::digest_ser::mix(&mut self.digest, item);
+        if self.trace.is_some() {
+            self.digest_buf.clear();
             // Serializing our own message types cannot fail; if a model's
-            // Serialize impl does, its error text still goes into the digest.
-            if let Err(e) = serde_json::to_writer(&mut *buf, item) {
-                buf.extend_from_slice(e.to_string().as_bytes());
+            // Serialize impl does, its error text is shown instead.
+            if let Err(e) = serde_json::to_writer(&mut self.digest_buf, item) {
+                self.digest_buf.extend_from_slice(e.to_string().as_bytes());
             }
-        });
+            self.push_trace(kind, from, to);
+        }
     }
 
     /// Mixes one step into the digest (and the trace, when kept): its kind,
@@ -201,12 +269,13 @@ impl<M: ClusterModel> World<M> {
     fn digest_step(&mut self, kind: Step, from: u64, to: u64, body: impl FnOnce(&mut Vec<u8>)) {
         self.digest_buf.clear();
         body(&mut self.digest_buf);
-        let d = &mut self.digest;
-        d.write(&[kind as u8]);
-        d.write_u64(self.now_ns as u64);
-        d.write_u64(from);
-        d.write_u64(to);
-        d.write(&self.digest_buf);
+        self.digest_header(kind, from, to);
+        self.digest.write(&self.digest_buf);
+        self.push_trace(kind, from, to);
+    }
+
+    /// Adds the step whose text is in `digest_buf` to the trace, if kept.
+    fn push_trace(&mut self, kind: Step, from: u64, to: u64) {
         if let Some(trace) = self.trace.as_mut() {
             let text = String::from_utf8_lossy(&self.digest_buf);
             let mut cut = text.len().min(TRACE_TEXT_MAX);
@@ -229,13 +298,30 @@ impl<M: ClusterModel> World<M> {
         }
     }
 
+    /// Mixes a step's kind, the simulated time and the two sides into the
+    /// digest.
+    fn digest_header(&mut self, kind: Step, from: u64, to: u64) {
+        let d = &mut self.digest;
+        d.write(&[kind as u8]);
+        d.write_u64(self.now_ns as u64);
+        d.write_u64(from);
+        d.write_u64(to);
+    }
+
     /// Mixes a history event into the digest.
     fn digest_event(&mut self, event: &Event) {
-        let mut text = String::new();
+        let mut text = std::mem::take(&mut self.event_text);
+        text.clear();
         shakedown_checkers::edn::write_event(&mut text, event);
-        self.digest_step(Step::History, 0, 0, |buf| {
-            buf.extend_from_slice(text.as_bytes())
-        });
+        if self.trace.is_none() {
+            self.digest_header(Step::History, 0, 0);
+            self.digest.write(text.as_bytes());
+        } else {
+            self.digest_step(Step::History, 0, 0, |buf| {
+                buf.extend_from_slice(text.as_bytes())
+            });
+        }
+        self.event_text = text;
     }
 
     /// Wakes `node`'s driver if `due` is earlier than what it sleeps until.
@@ -244,7 +330,50 @@ impl<M: ClusterModel> World<M> {
         if let Some(until) = slot.sleeping_until {
             if due < until {
                 slot.sleeping_until = Some(due);
-                slot.notify.notify_one();
+                match &mut self.wakeups {
+                    Wakeups::Notify => slot.notify.notify_one(),
+                    Wakeups::Agenda(agenda) => agenda.push(due, node as u32),
+                }
+            }
+        }
+    }
+
+    /// Discrete engine: makes `side` (a node index or [`CLIENT_SIDE`]) due
+    /// at `at`, whatever it was waiting for.
+    pub(crate) fn schedule(&mut self, side: u32, at: i64) {
+        let Wakeups::Agenda(agenda) = &mut self.wakeups else {
+            return;
+        };
+        if side == CLIENT_SIDE {
+            self.client_sleeping_until = Some(at);
+        } else {
+            self.slots[side as usize].sleeping_until = Some(at);
+        }
+        agenda.push(at, side);
+    }
+
+    /// Discrete engine: whether an agenda entry for `side` at `at` is still
+    /// wanted (the side has not been driven past it, crashed, or paused).
+    pub(crate) fn is_due(&self, side: u32, at: i64) -> bool {
+        let until = if side == CLIENT_SIDE {
+            self.client_sleeping_until
+        } else {
+            self.slots[side as usize].sleeping_until
+        };
+        until.is_some_and(|u| u <= at)
+    }
+
+    /// Discrete engine: drives `side` at `at` and puts its next due time on
+    /// the agenda.
+    pub(crate) fn drive_side(&mut self, side: u32, at: i64) {
+        let next = if side == CLIENT_SIDE {
+            self.drive_clients(at)
+        } else {
+            self.drive_node(NodeId(side), at)
+        };
+        if next != i64::MAX {
+            if let Wakeups::Agenda(agenda) = &mut self.wakeups {
+                agenda.push(next, side);
             }
         }
     }
@@ -331,6 +460,7 @@ impl<M: ClusterModel> World<M> {
                 return now.saturating_add(1);
             }
             handled += 1;
+            self.events_handled += 1;
             if take_message {
                 let Some((_, item)) = slot.inbox.pop_first() else {
                     break;
@@ -498,7 +628,10 @@ impl<M: ClusterModel> World<M> {
             if let Some(until) = self.client_sleeping_until {
                 if due < until {
                     self.client_sleeping_until = Some(due);
-                    self.client_notify.notify_one();
+                    match &mut self.wakeups {
+                        Wakeups::Notify => self.client_notify.notify_one(),
+                        Wakeups::Agenda(agenda) => agenda.push(due, CLIENT_SIDE),
+                    }
                 }
             }
         }
@@ -592,23 +725,28 @@ impl<M: ClusterModel> World<M> {
         slot.next_timer = 0;
         slot.rng = NodeRng::for_node(seed, node, slot.incarnation);
         slot.sleeping_until = None;
+        self.schedule(node.0, now);
     }
 
     pub(crate) fn pause(&mut self, node: NodeId) {
         self.slots[node.index()].status = NodeStatus::Paused;
     }
 
-    pub(crate) fn resume(&mut self, node: NodeId) {
+    pub(crate) fn resume(&mut self, node: NodeId, now: i64) {
         let slot = &mut self.slots[node.index()];
         slot.status = NodeStatus::Up;
         slot.sleeping_until = Some(i64::MIN);
         slot.notify.notify_one();
+        self.schedule(node.0, now);
     }
 
     /// Wakes a node's driver so that it looks at its queues again (after a
     /// clock change or a model fault).
-    pub(crate) fn poke(&mut self, node: NodeId) {
+    pub(crate) fn poke(&mut self, node: NodeId, now: i64) {
         let slot = &mut self.slots[node.index()];
         slot.notify.notify_one();
+        if slot.status == NodeStatus::Up {
+            self.schedule(node.0, now);
+        }
     }
 }

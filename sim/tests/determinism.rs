@@ -1,6 +1,6 @@
 //! Every run is a pure function of its seed: the same seed gives
-//! byte-identical histories and equal digests; different seeds give
-//! different histories. Shown for a single-node register and a three-node
+//! byte-identical histories and equal digests, on each engine; different
+//! seeds give different histories. Shown for a single-node register and a three-node
 //! primary-backup, both with faults on, and checked for linearizability
 //! (both models are correct, so every history must be valid).
 //!
@@ -12,8 +12,8 @@ use shakedown_checkers::{Budget, EventType, Outcome, Process, Value};
 use shakedown_nemesis::{Distribution, Event, Fault, Latency, Schedule, SimDuration, Target};
 use shakedown_sim::models::{PrimaryBackupModel, RegisterModel};
 use shakedown_sim::{
-    run, seeds, ClusterModel, ControlOp, KeyDistribution, LinkConfig, NodeId, OpKind, RunRecord,
-    SimConfig, TimedOp, Workload,
+    run, seeds, ClusterModel, ControlOp, Engine, KeyDistribution, LinkConfig, NodeId, OpKind,
+    RunRecord, SimConfig, TimedOp, Workload,
 };
 use std::collections::BTreeSet;
 
@@ -234,24 +234,64 @@ fn assert_faults_showed(r: &RunRecord, expect_info: bool) {
     }
 }
 
+const ENGINES: [Engine; 2] = [Engine::Discrete, Engine::Turmoil];
+
+fn on(engine: Engine, mut config: SimConfig) -> SimConfig {
+    config.engine = Some(engine);
+    config
+}
+
 #[test]
 fn register_replays_exactly_under_faults() {
     for seed in seeds([1, 0x1f2e]).expect("SHAKEDOWN_SEED") {
-        let r = assert_replays(&register_config(seed), RegisterModel::default);
-        assert_faults_showed(&r, true);
-        assert_linearizable(&r);
+        for engine in ENGINES {
+            let r = assert_replays(&on(engine, register_config(seed)), RegisterModel::default);
+            assert_faults_showed(&r, true);
+            assert_linearizable(&r);
+        }
     }
 }
 
 #[test]
 fn primary_backup_replays_exactly_under_faults() {
     for seed in seeds([2, 0xbeef]).expect("SHAKEDOWN_SEED") {
-        let r = assert_replays(&primary_backup_config(seed), PrimaryBackupModel::default);
-        assert_faults_showed(&r, true);
-        let totals = r.metrics.totals();
-        assert!(totals.dropped > 0 && totals.duplicated > 0, "{totals:?}");
-        assert_linearizable(&r);
+        for engine in ENGINES {
+            let config = on(engine, primary_backup_config(seed));
+            let r = assert_replays(&config, PrimaryBackupModel::default);
+            assert_faults_showed(&r, true);
+            let totals = r.metrics.totals();
+            assert!(totals.dropped > 0 && totals.duplicated > 0, "{totals:?}");
+            assert_linearizable(&r);
+        }
     }
+}
+
+/// The engines share the world but not the interleavings: the same seed
+/// gives a different history on each (the discrete engine has no 1 ms
+/// tick), and both histories are valid.
+#[test]
+fn the_engines_differ_only_in_timing() {
+    let d = run(
+        &on(Engine::Discrete, primary_backup_config(3)),
+        PrimaryBackupModel::default(),
+    )
+    .expect("discrete");
+    let t = run(
+        &on(Engine::Turmoil, primary_backup_config(3)),
+        PrimaryBackupModel::default(),
+    )
+    .expect("turmoil");
+    assert_ne!(d.digest, t.digest);
+    let whole_ms = |r: &RunRecord| {
+        r.history
+            .events
+            .iter()
+            .all(|e| e.time_ns.is_none_or(|t| t % 1_000_000 == 0))
+    };
+    assert!(whole_ms(&t), "turmoil times are whole ticks");
+    assert!(!whole_ms(&d), "discrete times are not rounded to ticks");
+    assert_linearizable(&d);
+    assert_linearizable(&t);
 }
 
 #[test]

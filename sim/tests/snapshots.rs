@@ -5,9 +5,9 @@
 use shakedown_sim::models::PrimaryBackupModel;
 use shakedown_sim::*;
 
-#[test]
-fn primary_backup_history_snapshot() {
+fn snapshot_text(engine: Engine) -> String {
     let config = SimConfig {
+        engine: Some(engine),
         seed: 0x5eed,
         nodes: 3,
         clients: 2,
@@ -59,5 +59,17 @@ fn primary_backup_history_snapshot() {
             e.time_ns, e.f, e.phase, e.nodes, e.detail, e.outcome
         ));
     }
-    insta::assert_snapshot!(text);
+    text
+}
+
+#[test]
+fn primary_backup_history_snapshot() {
+    insta::assert_snapshot!(snapshot_text(Engine::Turmoil));
+}
+
+/// The same run on the discrete engine: times are no longer whole
+/// milliseconds (no tick), and the run ends at its last event.
+#[test]
+fn primary_backup_history_snapshot_discrete() {
+    insta::assert_snapshot!(snapshot_text(Engine::Discrete));
 }

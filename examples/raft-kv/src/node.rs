@@ -747,13 +747,17 @@ impl RaftNode {
         round: u64,
     ) {
         if term < self.hard.term {
+            // A read round counts only in the term that started it: echoing
+            // this stale round beside our newer term would let a leader of
+            // that newer term (the same node, re-elected) take it for an
+            // answer to one of its own rounds, and serve reads unconfirmed.
             ctx.send(
                 from,
                 Message::AppendReply {
                     term: self.hard.term,
                     success: false,
                     index: 0,
-                    round,
+                    round: 0,
                 },
             );
             return;
@@ -839,6 +843,9 @@ impl RaftNode {
         };
         p.active = true;
         p.replied = true;
+        // No reply can answer a round not yet started: such a round is from
+        // another term (see `on_append`), and must confirm nothing.
+        let round = if round <= self.round { round } else { 0 };
         let new_round = round > p.round;
         p.round = p.round.max(round);
         let mut resend = false;

@@ -534,6 +534,58 @@ fn read_index_waits_for_a_majority_round() {
     assert_eq!(net.response(2), Some(&ClientResponse::ok(3)));
 }
 
+/// Found by the discrete engine (raft-kv-combined seed 0xf65): a leader
+/// of term 7 sent an append of read round 25 that arrived, delayed, at a
+/// follower already in term 9; the follower rejected it but echoed round
+/// 25 beside term 9, and the same node, leader again in term 9 at round 17,
+/// took that for a majority answer and served reads without confirming
+/// its leadership (stale reads after a pause).
+#[test]
+fn a_stale_round_from_another_term_confirms_no_read() {
+    let mut net = Net::new(3, RaftKvConfig::default());
+    net.elect(0);
+    net.request(0, req(1, "write", 3.into()));
+    net.run();
+    let term = net.nodes[0].node.term();
+    // A follower in a newer term rejects an old append without its round.
+    let fx = net.nodes[1].message(
+        NodeId(2),
+        Message::Append {
+            term: term - 1,
+            prev_index: 0,
+            prev_term: 0,
+            entries: Vec::new(),
+            commit: 0,
+            round: 99,
+        },
+    );
+    let echoed: Vec<u64> = fx
+        .sends
+        .iter()
+        .filter_map(|(_, m)| match m {
+            Message::AppendReply { round, .. } => Some(*round),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(echoed, vec![0], "the stale round is not echoed");
+    // And a leader ignores a reply to a round it has not started.
+    net.cut[1] = true;
+    net.cut[2] = true;
+    net.request(0, req(2, "read", Value::Nil));
+    net.run();
+    let fx = net.nodes[0].message(
+        NodeId(1),
+        Message::AppendReply {
+            term,
+            success: false,
+            index: 0,
+            round: 1_000,
+        },
+    );
+    net.absorb(0, fx);
+    assert_eq!(net.response(2), None, "an unconfirmed read is not served");
+}
+
 #[test]
 fn a_leader_that_steps_down_fails_its_reads_but_not_its_writes() {
     let mut net = Net::new(3, RaftKvConfig::default());

@@ -97,3 +97,37 @@ fn the_lost_adds_are_named_and_were_acknowledged_by_the_isolated_primary() {
         lost.for_good().count()
     )));
 }
+
+/// A service runs on turmoil when its scenario names no engine; asking it
+/// for the discrete engine (which runs callback models) is refused with
+/// the file, line and column, and so is `--engine discrete`.
+#[test]
+fn a_service_runs_on_turmoil_and_refuses_the_discrete_engine() {
+    let registry = shakedown_redis_failover::registry();
+    let scenario =
+        shakedown::scenario::Scenario::load("scenarios/partitioned-primary.toml", &registry)
+            .unwrap();
+    assert_eq!(scenario.engine(), shakedown::scenario::Engine::Turmoil);
+    let mut overridden = scenario.clone();
+    let err = overridden
+        .set_engine(shakedown::scenario::Engine::Discrete, &registry)
+        .unwrap_err();
+    assert!(err.contains("async service"), "{err}");
+
+    let dir = std::env::temp_dir().join("redis-failover-discrete");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("discrete.toml");
+    let text = std::fs::read_to_string("scenarios/partitioned-primary.toml").unwrap();
+    let text = text.replacen("[cluster]\n", "[cluster]\nengine = \"discrete\"\n", 1);
+    std::fs::write(&path, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("engine = "))
+        .unwrap()
+        + 1;
+    let err = shakedown::scenario::Scenario::load(&path, &registry)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&format!("discrete.toml:{line}:10")), "{err}");
+    assert!(err.contains("runs on turmoil"), "{err}");
+}

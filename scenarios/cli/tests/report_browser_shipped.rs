@@ -33,11 +33,12 @@ fn the_stale_reads_report_names_nodes_and_faults_and_has_round_ticks() {
     let page = dir.join("run").join("report.html");
     let html = std::fs::read_to_string(&page).unwrap();
 
-    // Context: description, settings, engine, the command.
+    // Context: description, settings, engine (the one that ran: raft-kv
+    // is a callback model), the command.
     for needle in [
         "an isolated node serves old values",
         "stale_reads = true",
-        "turmoil",
+        "discrete",
         "made by:",
         "raft-kv-stale-reads.toml",
         "simulated time from the run",

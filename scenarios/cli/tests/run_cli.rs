@@ -481,4 +481,48 @@ fn run_json_prints_one_object_per_seed_then_a_summary() {
     assert_eq!(positions, sorted, "seed order");
     assert_eq!(seeds.last().unwrap()["outcome"], "invalid");
     assert!(summary["report"].as_str().unwrap().ends_with("report.html"));
+    assert_eq!(
+        summary["engine"], "discrete",
+        "the default for a callback model"
+    );
+}
+
+#[test]
+fn engine_flag_switches_the_engine_and_refuses_what_is_not_built_in() {
+    let out = temp_dir("engine");
+    for (flag, engine) in [(None, "discrete"), (Some("turmoil"), "turmoil")] {
+        let mut args = vec!["run", VALID, "--out", out.to_str().unwrap()];
+        if let Some(e) = flag {
+            args.extend(["--engine", e]);
+        }
+        let o = shakedown(&args);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{t}");
+        assert!(
+            t.contains(&format!("wall time on the {engine} engine")),
+            "{t}"
+        );
+    }
+    let o = shakedown(&["run", VALID, "--engine", "madsim"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        text(&o).contains("only `discrete` and `turmoil`"),
+        "{}",
+        text(&o)
+    );
+    let o = shakedown(&[
+        "replay",
+        VALID,
+        "--seed",
+        "1",
+        "--engine",
+        "turmoil",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("on the turmoil engine"), "{}", text(&o));
+    let o = shakedown(&["run", VALID, "-j", "100000"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("per core"), "{}", text(&o));
 }

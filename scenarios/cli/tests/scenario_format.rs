@@ -110,6 +110,26 @@ fn contradictions_are_errors() {
         &["not built in this binary"],
     );
     assert_error(
+        "expect = \"valid\"\n[cluster]\nmodel = \"register\"\nnodes = 1\nengine = \"discrte\"\n",
+        "5:10",
+        &["did you mean `discrete`?"],
+    );
+    assert_error(
+        "expect = \"valid\"\n[cluster]\nmodel = \"register\"\nnodes = 1\n[limits]\nhistory_events_max = 100000001\n",
+        "6:22",
+        &["at most 100000000"],
+    );
+    assert_error(
+        "expect = \"valid\"\n[cluster]\nmodel = \"register\"\nnodes = 1\n[limits]\nmessages_delivered_max = 0\n",
+        "6:26",
+        &["`messages_delivered_max` is 0"],
+    );
+    assert_error(
+        "expect = \"valid\"\n[cluster]\nmodel = \"register\"\nnodes = 1\n[limits]\nwall_time = \"1 fortnight\"\n",
+        "6:",
+        &["wall_time"],
+    );
+    assert_error(
         "expect = \"valid\"\n[cluster]\nmodel = \"register\"\nnodes = 1\n[workload]\nops = 5\nduration = \"3s\"\n",
         "7:12",
         &["give one of them"],

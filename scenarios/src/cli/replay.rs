@@ -21,7 +21,7 @@ pub struct Args {
     /// Where the run directory goes (default `target/shakedown`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// The engine, overriding the file's.
+    /// The engine, overriding the file's: `discrete` or `turmoil`.
     #[arg(long)]
     pub engine: Option<String>,
     /// Run the seed once only: skip the determinism check (by default a
@@ -32,16 +32,20 @@ pub struct Args {
 
 /// Runs `shakedown replay` and returns the exit code.
 pub fn run(args: Args, registry: &Registry) -> u8 {
-    if let Err(e) = super::run::check_engine(args.engine.as_deref()) {
-        return bad_input(e);
-    }
-    let scenario = match Scenario::load(&args.scenario, registry) {
+    let engine = match super::run::check_engine(args.engine.as_deref()) {
+        Ok(e) => e,
+        Err(e) => return bad_input(e),
+    };
+    let mut scenario = match Scenario::load(&args.scenario, registry) {
         Ok(s) => s,
         Err(e) => {
             errln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
+    if let Err(e) = super::run::override_engine(&mut scenario, engine, registry) {
+        return bad_input(e);
+    }
     let out = args.out.unwrap_or_else(runner::default_out_dir);
     let dir = runner::run_dir(&out, &scenario, args.seed);
     let check = !args.no_determinism_check;
@@ -66,10 +70,11 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
     }
     if let Some(record) = &run.record {
         outln!(
-            "  {} ops, {} history events, {:.1}s simulated, digest {}",
+            "  {} ops, {} history events, {:.1}s simulated on the {} engine, digest {}",
             s.ops,
             record.history.len(),
             s.sim_ns as f64 / 1e9,
+            scenario.engine().name(),
             record.digest_hex()
         );
     }

@@ -18,8 +18,9 @@ pub struct Args {
     /// (`1000..2000`) or a list (`7,0x1f2e`).
     #[arg(long, value_name = "N|A..B")]
     pub seeds: Option<SeedSet>,
-    /// The engine, overriding the file's (`turmoil`; `madsim` needs a
-    /// madsim build).
+    /// The engine, overriding the file's: `discrete` (the default for
+    /// callback models) or `turmoil` (the engine of async services, and a
+    /// cross-check); `madsim` needs a madsim build.
     #[arg(long)]
     pub engine: Option<String>,
     /// Run every seed of every scenario, even after one settles the sweep.
@@ -31,7 +32,8 @@ pub struct Args {
     /// Where run directories go (default `target/shakedown`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Parallel runs (default: one per core).
+    /// Parallel runs (default: one per core; at most 4 per core, and
+    /// never more than there are seeds).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
     /// One line per seed instead of a progress bar.
@@ -72,47 +74,95 @@ pub fn worse(a: u8, b: u8) -> u8 {
     }
 }
 
-/// Checks an `--engine` value: only turmoil is built in.
-pub fn check_engine(engine: Option<&str>) -> Result<(), String> {
+/// Reads an `--engine` value: `discrete` and `turmoil` are built in.
+pub fn check_engine(engine: Option<&str>) -> Result<Option<Engine>, String> {
     match engine.map(str::parse::<Engine>) {
-        None => Ok(()),
+        None => Ok(None),
         Some(Err(e)) => Err(e),
-        Some(Ok(e)) if e.is_built_in() => Ok(()),
+        Some(Ok(e)) if e.is_built_in() => Ok(Some(e)),
         Some(Ok(e)) => Err(format!(
-            "engine `{}` is not built in this binary: only `turmoil` is",
+            "engine `{}` is not built in this binary: only `discrete` and `turmoil` are",
             e.name()
         )),
     }
 }
 
-/// Builds the thread pool for `--jobs`.
-pub fn set_jobs(jobs: Option<usize>) -> Result<(), String> {
-    if let Some(n) = jobs {
-        if n == 0 {
-            return Err("`--jobs 0`: give at least 1".into());
-        }
-        // Fails only if a pool exists already, which then serves as well.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global();
+/// Runs `scenario` on `engine` (`--engine`), if one was given.
+pub fn override_engine(
+    scenario: &mut Scenario,
+    engine: Option<Engine>,
+    registry: &Registry,
+) -> Result<(), String> {
+    match engine {
+        Some(e) => scenario
+            .set_engine(e, registry)
+            .map_err(|m| format!("{}: {m}", scenario.path.display())),
+        None => Ok(()),
     }
+}
+
+/// Most parallel runs per core that `--jobs` accepts.
+pub const JOBS_PER_CORE_MAX: usize = 4;
+
+/// The number of threads for `--jobs` on a machine of `cores` cores and a
+/// sweep of `seeds` seeds: refused above [`JOBS_PER_CORE_MAX`] per core,
+/// and never more threads than seeds (default: one per core).
+pub fn jobs(jobs: Option<usize>, cores: usize, seeds: u64) -> Result<usize, String> {
+    let cores = cores.max(1);
+    let max = JOBS_PER_CORE_MAX * cores;
+    let n = match jobs {
+        Some(0) => return Err("`--jobs 0`: give at least 1".into()),
+        Some(n) if n > max => {
+            return Err(format!(
+                "`--jobs {n}`: at most {max} ({JOBS_PER_CORE_MAX} per core on this machine's {cores}); \
+                 runs are single-threaded, so more threads than cores only add switching"
+            ))
+        }
+        Some(n) => n,
+        None => cores,
+    };
+    Ok(n.min(usize::try_from(seeds.max(1)).unwrap_or(usize::MAX)))
+}
+
+/// Builds the thread pool for `--jobs` and a sweep of `seeds` seeds.
+pub fn set_jobs(jobs: Option<usize>, seeds: u64) -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let n = self::jobs(jobs, cores, seeds)?;
+    // Fails only if a pool exists already, which then serves as well.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global();
     Ok(())
 }
 
 /// Runs `shakedown run` and returns the exit code.
 pub fn run(args: Args, registry: &Registry) -> u8 {
-    if let Err(e) = check_engine(args.engine.as_deref()).and_then(|()| set_jobs(args.jobs)) {
-        return bad_input(e);
-    }
+    let engine = match check_engine(args.engine.as_deref()) {
+        Ok(e) => e,
+        Err(e) => return bad_input(e),
+    };
     let mut scenarios = Vec::new();
     for path in &args.scenarios {
         match Scenario::load(path, registry) {
-            Ok(s) => scenarios.push(s),
+            Ok(mut s) => {
+                if let Err(e) = override_engine(&mut s, engine, registry) {
+                    return bad_input(e);
+                }
+                scenarios.push(s)
+            }
             Err(e) => {
                 errln!("{e}");
                 return EXIT_BAD_INPUT;
             }
         }
+    }
+    let seeds_max = scenarios
+        .iter()
+        .map(|s| args.seeds.clone().unwrap_or_else(|| s.seeds()).len())
+        .max()
+        .unwrap_or(1);
+    if let Err(e) = set_jobs(args.jobs, seeds_max) {
+        return bad_input(e);
     }
     let options = SweepOptions {
         seeds: args.seeds.clone(),
@@ -212,6 +262,7 @@ fn print_json(sweep: &runner::Sweep) {
     let line = serde_json::json!({
         "type": "summary",
         "scenario": summary.path,
+        "engine": sweep.engine.name(),
         "expect": sweep.expect.name(),
         "status": match sweep.status() {
             runner::Status::Met => "met",
@@ -229,4 +280,20 @@ fn print_json(sweep: &runner::Sweep) {
         "ops": sweep.ops(),
     });
     outln!("{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_bounded_by_cores_and_seeds() {
+        assert_eq!(jobs(None, 2, 1000), Ok(2));
+        assert_eq!(jobs(Some(8), 2, 1000), Ok(8));
+        assert_eq!(jobs(Some(8), 2, 3), Ok(3));
+        assert_eq!(jobs(None, 16, 1), Ok(1));
+        let e = jobs(Some(100_000), 2, 1000).unwrap_err();
+        assert!(e.contains("at most 8"), "{e}");
+        assert!(jobs(Some(0), 2, 10).unwrap_err().contains("at least 1"));
+    }
 }

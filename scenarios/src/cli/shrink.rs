@@ -20,17 +20,27 @@ pub struct Args {
     /// Where to write the minimal scenario.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+    /// The engine, overriding the file's: `discrete` or `turmoil`.
+    #[arg(long)]
+    pub engine: Option<String>,
 }
 
 /// Runs `shakedown shrink` and returns the exit code.
 pub fn run(args: Args, registry: &Registry) -> u8 {
-    let scenario = match Scenario::load(&args.scenario, registry) {
+    let engine = match super::run::check_engine(args.engine.as_deref()) {
+        Ok(e) => e,
+        Err(e) => return bad_input(e),
+    };
+    let mut scenario = match Scenario::load(&args.scenario, registry) {
         Ok(s) => s,
         Err(e) => {
             errln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
+    if let Err(e) = super::run::override_engine(&mut scenario, engine, registry) {
+        return bad_input(e);
+    }
     let shrunk = match shrink(&scenario, registry, args.seed) {
         Ok(s) => s,
         Err(e @ ShrinkError::NotInvalid { .. }) => {

@@ -60,15 +60,7 @@ impl RunContext {
         RunContext {
             description: file.description.clone(),
             settings,
-            engine: Some(
-                file.cluster
-                    .engine
-                    .as_ref()
-                    .map(|e| *e.get_ref())
-                    .unwrap_or_default()
-                    .name()
-                    .to_owned(),
-            ),
+            engine: Some(scenario.engine.name().to_owned()),
             nodes: Some(*file.cluster.nodes.get_ref()),
             initial: file.checker.initial.as_ref().map(|i| i.get_ref().clone()),
             command: Some(made_by(scenario, seed)),

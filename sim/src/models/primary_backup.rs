@@ -14,6 +14,10 @@ use std::time::Duration;
 /// Most writes the primary keeps waiting for acknowledgements; the oldest
 /// is abandoned (its client times out) past this.
 const PENDING_MAX: usize = 10_000;
+/// Most request ids the primary remembers as served; the oldest are
+/// forgotten past this (ids only grow, and a duplicate arrives soon after
+/// its original).
+const SERVED_MAX: usize = 100_000;
 
 /// The primary-backup model. Node 0 is the primary, forever: there is no
 /// failover, so the model stays linearizable under every fault (it just
@@ -77,6 +81,10 @@ pub struct PbNode {
     versions: BTreeMap<String, u64>,
     next_seq: u64,
     pending: BTreeMap<u64, Pending>,
+    /// Requests the primary has served: a request forwarded by a backup
+    /// may arrive twice (the network duplicates messages), and serving a
+    /// write twice would apply it again after later writes.
+    served: BTreeSet<RequestId>,
     replicating: bool,
     retransmit: Duration,
 }
@@ -113,6 +121,12 @@ impl PbNode {
     }
 
     fn serve(&mut self, ctx: &mut Ctx<'_, Self>, req: ClientRequest) {
+        if !self.served.insert(req.id) {
+            return;
+        }
+        if self.served.len() > SERVED_MAX {
+            self.served.pop_first();
+        }
         let key = storage_key(&req.key);
         let current = self.values.get(&key).cloned().unwrap_or(Value::Nil);
         let (response, new) = apply_op(&current, &req);
@@ -277,6 +291,7 @@ impl ClusterModel for PrimaryBackupModel {
             versions: BTreeMap::new(),
             next_seq: 0,
             pending: BTreeMap::new(),
+            served: BTreeSet::new(),
             replicating: true,
             retransmit: Duration::from_millis(self.retransmit_ms),
         }

@@ -365,6 +365,8 @@ pub struct ServiceCluster<M: ServiceModel> {
     cut: BTreeSet<(u32, u32)>,
     paused: BTreeSet<u32>,
     links: BTreeMap<(u32, u32), LinkState>,
+    /// The wall-time limit (`limits.wall_time`).
+    wall: crate::engine::WallLimit,
 }
 
 fn duration_of_ns(ns: u64) -> Duration {
@@ -378,6 +380,14 @@ impl<M: ServiceModel> ServiceCluster<M> {
         model
             .validate(config.nodes)
             .map_err(|m| SimError::Config(format!("model `{}`: {m}", model.name())))?;
+        if let Some(engine) = config
+            .engine
+            .filter(|e| *e != crate::engine::Engine::Turmoil)
+        {
+            return Err(SimError::Config(format!(
+                "engine `{engine}` cannot run an async service: services run on turmoil"
+            )));
+        }
         if config.network.duplicate_rate > 0.0 {
             return Err(SimError::Config(format!(
                 "network: duplicate_rate {} cannot apply to an async service: {}",
@@ -478,6 +488,7 @@ impl<M: ServiceModel> ServiceCluster<M> {
             cut: BTreeSet::new(),
             paused: BTreeSet::new(),
             links: BTreeMap::new(),
+            wall: crate::engine::WallLimit::new(config.limits.wall_time),
         })
     }
 
@@ -541,6 +552,12 @@ impl<M: ServiceModel> ServiceCluster<M> {
         }
         if let Some(message) = self.recorder.borrow_mut().error.take() {
             return Err(SimError::Engine { at_ms, message });
+        }
+        if self.wall.exceeded() {
+            return Err(SimError::Engine {
+                at_ms,
+                message: self.wall.message(),
+            });
         }
         Ok(())
     }
