@@ -1239,7 +1239,11 @@ impl Scenario {
                 "`check_steps` is 0: no history could be checked; give a budget like 10000000 (or leave it out)".into(),
             );
         }
-        if f.limits.history_events_max.as_ref().is_some_and(|n| *n.get_ref() == 0) {
+        if f.limits
+            .history_events_max
+            .as_ref()
+            .is_some_and(|n| *n.get_ref() == 0)
+        {
             refuse(
                 &["limits", "history_events_max"],
                 "`history_events_max` is 0: no op could be recorded; give a limit like 1000000 (or leave it out)".into(),

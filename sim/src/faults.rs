@@ -44,6 +44,53 @@ impl FaultDriver {
             && self.nemesis.as_ref().is_none_or(|n| n.next_due().is_none())
     }
 
+    /// A fault point fired at `now` ([`crate::points`]): the node is
+    /// already frozen at the point; a crash is applied at once and undone
+    /// (restart) after the down time, a pause is undone (resume) after it.
+    /// Returns the history event that records the firing.
+    pub(crate) fn point_fired(&mut self, now: i64, fire: &crate::points::PointFire) -> Event {
+        use crate::points::PointAction;
+        let now_ms = u64::try_from(now.max(0) / 1_000_000).unwrap_or(0);
+        let back_ms = u64::try_from(now.saturating_add(fire.down_ns).max(0))
+            .unwrap_or(u64::MAX)
+            .div_ceil(1_000_000);
+        let (f, undo) = match fire.action {
+            PointAction::Crash => {
+                self.insert(TimedOp {
+                    at_ms: now_ms,
+                    op: ControlOp::Crash(fire.node),
+                });
+                ("crash", ControlOp::Restart(fire.node))
+            }
+            PointAction::Pause => ("pause", ControlOp::Resume(fire.node)),
+        };
+        self.insert(TimedOp {
+            at_ms: back_ms,
+            op: undo,
+        });
+        let detail = format!(
+            "{} reached fault point `{}`: {f} for {} ms",
+            fire.node,
+            fire.point,
+            fire.down_ns / 1_000_000
+        );
+        self.log(
+            now,
+            "fault-point",
+            None,
+            &[fire.node],
+            detail,
+            "ok".to_owned(),
+        )
+    }
+
+    /// Adds an op after the ops already applied, in time order (after
+    /// those due at the same millisecond).
+    fn insert(&mut self, op: TimedOp) {
+        let at = self.next_op + self.ops[self.next_op..].partition_point(|t| t.at_ms <= op.at_ms);
+        self.ops.insert(at, op);
+    }
+
     /// When the next explicit op or nemesis step is due, ns.
     pub(crate) fn next_due_ns(&self) -> Option<i64> {
         let op = self

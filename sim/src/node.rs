@@ -296,9 +296,11 @@ pub struct Ctx<'a, N: Node> {
     pub(crate) id: NodeId,
     pub(crate) nodes: &'a [NodeId],
     pub(crate) now: Timestamp,
+    pub(crate) sim_now: i64,
     pub(crate) storage: &'a mut Storage,
     pub(crate) rng: &'a mut NodeRng,
     pub(crate) effects: &'a mut Effects<N>,
+    pub(crate) points: &'a mut crate::points::PointState,
 }
 
 /// Effects a node requested during one callback, applied by the engine.
@@ -309,6 +311,12 @@ pub(crate) struct Effects<N: Node> {
     pub(crate) responses: Vec<(RequestId, ClientResponse)>,
     pub(crate) gauges: Vec<(String, f64)>,
     pub(crate) next_timer: u64,
+    /// Set when a crash struck at a fault point: how many of each effect
+    /// were made before it (the rest never happen).
+    pub(crate) cut: Option<[usize; 5]>,
+    /// Set when a pause struck at a fault point: the node freezes once the
+    /// callback's effects are applied.
+    pub(crate) pause_after: bool,
 }
 
 impl<N: Node> Effects<N> {
@@ -320,7 +328,18 @@ impl<N: Node> Effects<N> {
             responses: Vec::new(),
             gauges: Vec::new(),
             next_timer: 0,
+            cut: None,
+            pause_after: false,
         }
+    }
+
+    /// Keeps only the effects made before a fault point.
+    pub(crate) fn truncate(&mut self, cut: [usize; 5]) {
+        self.sends.truncate(cut[0]);
+        self.timers_set.truncate(cut[1]);
+        self.timers_cancelled.truncate(cut[2]);
+        self.responses.truncate(cut[3]);
+        self.gauges.truncate(cut[4]);
     }
 }
 
@@ -388,6 +407,33 @@ impl<'a, N: Node> Ctx<'a, N> {
     /// counts; later ones, and answers after the client gave up, are ignored.
     pub fn respond(&mut self, id: RequestId, response: ClientResponse) {
         self.effects.responses.push((id, response));
+    }
+
+    /// Marks a fault point: the moment named `name` (declared in
+    /// [`ClusterModel::fault_points`]) has just happened, e.g. right after
+    /// a vote is synced. When a scenario arms the point, the nemesis may
+    /// strike here: a crash stops the node at this line (what it sent and
+    /// synced before stands, unsynced writes are lost, nothing after this
+    /// line happens, and it restarts from storage later); a pause lets the
+    /// callback finish, then freezes the node. Otherwise nothing happens,
+    /// and no random number is drawn.
+    pub fn fault_point(&mut self, name: &str) {
+        match self.points.reach(self.id, name, self.sim_now) {
+            None => {}
+            Some(crate::points::PointAction::Pause) => self.effects.pause_after = true,
+            Some(crate::points::PointAction::Crash) => {
+                let fx = &*self.effects;
+                self.effects.cut = Some([
+                    fx.sends.len(),
+                    fx.timers_set.len(),
+                    fx.timers_cancelled.len(),
+                    fx.responses.len(),
+                    fx.gauges.len(),
+                ]);
+                // Not a panic: no hook runs; the world catches it.
+                std::panic::resume_unwind(Box::new(crate::points::PointUnwind));
+            }
+        }
     }
 
     /// Reports a model metric (e.g. `hint_queue_depth`), recorded in the

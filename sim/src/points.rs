@@ -80,6 +80,9 @@ impl PointPlan {
     }
 }
 
+/// The payload that unwinds a callback stopped by a crash at a point.
+pub(crate) struct PointUnwind;
+
 /// A point that fired: applied by the engine through the fault driver.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PointFire {

@@ -114,13 +114,17 @@ impl<N: Node> Harness<N> {
     fn call(&mut self, f: impl FnOnce(&mut N, &mut Ctx<'_, N>)) -> Effects<N> {
         let mut raw = RawEffects::new();
         raw.next_timer = self.next_timer;
+        // Fault points never fire in a harness.
+        let mut points = crate::points::PointState::new(None, 0);
         let mut ctx = Ctx {
             id: self.id,
             nodes: &self.nodes,
             now: self.now,
+            sim_now: 0,
             storage: &mut self.storage,
             rng: &mut self.rng,
             effects: &mut raw,
+            points: &mut points,
         };
         f(&mut self.node, &mut ctx);
         self.next_timer = raw.next_timer;

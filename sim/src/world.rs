@@ -154,6 +154,9 @@ pub(crate) struct World<M: ClusterModel> {
     pub(crate) panic: Option<Box<NodePanic>>,
     /// Every step in words, for the determinism check (`SimConfig::trace`).
     pub(crate) trace: Option<Vec<TraceEntry>>,
+    /// Fault-point decisions; firings wait in `points.pending` for the
+    /// engine core to schedule.
+    pub(crate) points: crate::points::PointState,
     digest_buf: Vec<u8>,
     /// A history event as EDN, reused for each one digested.
     event_text: String,
@@ -235,6 +238,7 @@ impl<M: ClusterModel> World<M> {
             error: None,
             panic: None,
             trace: config.trace.then(Vec::new),
+            points: crate::points::PointState::new(config.points.clone(), config.seed),
             digest_buf: Vec::new(),
             event_text: String::new(),
         }
@@ -446,6 +450,10 @@ impl<M: ClusterModel> World<M> {
         let i = node.index();
         let mut handled = 0u32;
         loop {
+            if self.slots[i].status != NodeStatus::Up {
+                // Struck at a fault point: nothing more until resumed.
+                return i64::MAX;
+            }
             let slot = &mut self.slots[i];
             let msg_key = slot.inbox.keys().next().copied().filter(|k| k.0 <= now);
             let timer_key = slot.timers.keys().next().copied().filter(|k| k.0 <= now);
@@ -524,6 +532,7 @@ impl<M: ClusterModel> World<M> {
                 slots,
                 node_ids,
                 fx,
+                points,
                 ..
             } = self;
             let slot = &mut slots[i];
@@ -533,18 +542,47 @@ impl<M: ClusterModel> World<M> {
                 id: node,
                 nodes: node_ids,
                 now: slot.clock.local_at(now),
+                sim_now: now,
                 storage: &mut slot.storage,
                 rng: &mut slot.rng,
                 effects: fx,
+                points,
             };
-            let r = catch(node, now, || during.to_owned(), || f(n, &mut ctx));
+            // A crash at a fault point unwinds out of the callback (without
+            // the panic hook); anything else that unwinds is a panic.
+            let r = catch(
+                node,
+                now,
+                || during.to_owned(),
+                || match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(n, &mut ctx))) {
+                    Ok(r) => Some(r),
+                    Err(payload) if payload.is::<crate::points::PointUnwind>() => None,
+                    Err(payload) => std::panic::resume_unwind(payload),
+                },
+            );
             slot.next_timer = fx.next_timer;
             r
         };
         match result {
-            Ok(result) => {
+            Ok(Some(result)) => {
+                let pause = self.fx.pause_after;
                 self.apply_effects(node, now);
+                if pause {
+                    // Frozen after the callback; the engine resumes it.
+                    self.slots[i].status = NodeStatus::Paused;
+                }
                 Some(result)
+            }
+            Ok(None) => {
+                // Stopped at a fault point: what it did before the point
+                // stands, nothing after it; it does nothing more until the
+                // engine crashes it at this instant.
+                if let Some(cut) = self.fx.cut {
+                    self.fx.truncate(cut);
+                }
+                self.apply_effects(node, now);
+                self.slots[i].status = NodeStatus::Paused;
+                None
             }
             Err(panic) => {
                 // What the callback did before it panicked is discarded
@@ -639,6 +677,8 @@ impl<M: ClusterModel> World<M> {
             self.slots[i].gauges.insert(name, value);
         }
         fx.next_timer = 0;
+        fx.cut = None;
+        fx.pause_after = false;
         self.fx = fx;
     }
 

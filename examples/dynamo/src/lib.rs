@@ -45,7 +45,7 @@ pub use config::{DynamoConfig, ReadRepair};
 pub use node::{key_text, DynamoNode};
 
 use shakedown_checkers::Value;
-use shakedown_sim::{ClusterModel, ModelFaultSpec, NodeInit, ParamSpec};
+use shakedown_sim::{ClusterModel, FaultPointSpec, ModelFaultSpec, NodeInit, ParamSpec};
 
 /// Name of the fault that throttles hint replay.
 pub const FAULT_HINT_BACKLOG: &str = "hint-backlog";
@@ -79,6 +79,27 @@ impl ClusterModel for Dynamo {
 
     fn build(&self, init: &NodeInit<'_>) -> DynamoNode {
         DynamoNode::new(self.config.clone(), init.id, init.nodes.len())
+    }
+
+    fn fault_points(&self) -> Vec<FaultPointSpec> {
+        vec![
+            FaultPointSpec::new(
+                "write-stored",
+                "a replica synced a newer version of a key, before using or acknowledging it",
+            ),
+            FaultPointSpec::new(
+                "hint-stored",
+                "a fallback node stored a hint for a down replica",
+            ),
+            FaultPointSpec::new(
+                "hint-replayed",
+                "the target of a hint applied it, before acknowledging the replay",
+            ),
+            FaultPointSpec::new(
+                "hint-acknowledged",
+                "a fallback node dropped a hint its target acknowledged",
+            ),
+        ]
     }
 
     fn faults(&self) -> Vec<ModelFaultSpec> {

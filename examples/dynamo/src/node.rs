@@ -155,6 +155,7 @@ impl DynamoNode {
             return false;
         }
         ctx.storage().sync();
+        ctx.fault_point("write-stored");
         self.data.insert(key.to_owned(), cell.clone());
         true
     }
@@ -366,6 +367,7 @@ impl DynamoNode {
             return false;
         }
         self.hints.add(ctx.storage(), hint);
+        ctx.fault_point("hint-stored");
         true
     }
 
@@ -801,11 +803,13 @@ impl Node for DynamoNode {
             }
             Msg::HintReplay { hint, key, cell } => {
                 if self.apply_and_hold(ctx, &key, &cell) {
+                    ctx.fault_point("hint-replayed");
                     ctx.send(from, Msg::HintReplayAck { hint });
                 }
             }
             Msg::HintReplayAck { hint } => {
                 self.hints.acknowledged(ctx.storage(), hint);
+                ctx.fault_point("hint-acknowledged");
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::config::RaftKvConfig;
 use crate::node::RaftNode;
-use shakedown_sim::{ClusterModel, NodeInit};
+use shakedown_sim::{ClusterModel, FaultPointSpec, NodeInit};
 
 /// The Raft KV cluster model, registered as `raft-kv`.
 ///
@@ -50,5 +50,15 @@ impl ClusterModel for RaftKv {
 
     fn roles(&self) -> Vec<String> {
         vec!["leader".to_owned()]
+    }
+
+    fn fault_points(&self) -> Vec<FaultPointSpec> {
+        vec![
+            FaultPointSpec::new("term-persisted", "a candidate synced its new term and its vote for itself, before asking for votes"),
+            FaultPointSpec::new("vote-persisted", "a node synced the vote it grants, before replying"),
+            FaultPointSpec::new("entry-proposed", "the leader synced a new entry, before sending it to followers"),
+            FaultPointSpec::new("entries-appended", "a follower synced appended entries, before applying and acknowledging them"),
+            FaultPointSpec::new("commit-advanced", "the leader counted a majority and moved its commit index, before applying and answering"),
+        ]
     }
 }

@@ -289,6 +289,7 @@ impl RaftNode {
         };
         self.save_hard(ctx);
         self.sync(ctx);
+        ctx.fault_point("term-persisted");
         self.votes.clear();
         self.votes.insert(ctx.id());
         self.reset_election_timer(ctx);
@@ -350,6 +351,7 @@ impl RaftNode {
     fn propose(&mut self, ctx: &mut Ctx<'_, Self>, entry: Entry) -> u64 {
         let index = self.log.append(ctx.storage(), entry);
         self.sync(ctx);
+        ctx.fault_point("entry-proposed");
         let peers: Vec<NodeId> = self
             .progress
             .iter()
@@ -427,6 +429,7 @@ impl RaftNode {
         // (Raft §5.4.2); earlier ones commit with them.
         if candidate > self.commit && self.log.term_at(candidate) == Some(self.hard.term) {
             self.commit = candidate;
+            ctx.fault_point("commit-advanced");
             if !self.committed_in_term {
                 self.committed_in_term = true;
                 let waiting = std::mem::take(&mut self.reads_waiting);
@@ -710,6 +713,7 @@ impl RaftNode {
             self.hard.vote = Some(from.0);
             self.save_hard(ctx);
             self.sync(ctx);
+            ctx.fault_point("vote-persisted");
             self.reset_election_timer(ctx);
         }
         ctx.send(
@@ -803,6 +807,7 @@ impl RaftNode {
         }
         if changed {
             self.sync(ctx);
+            ctx.fault_point("entries-appended");
         }
         let matched = prev_index + count;
         let new_commit = commit.min(matched);

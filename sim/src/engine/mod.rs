@@ -156,6 +156,12 @@ impl<M: ClusterModel> Core<M> {
     /// with [`SimError::Engine`], whose message names the limit.
     pub(crate) fn after_step(&mut self, now: i64, end_ns: i64) -> Result<(), SimError> {
         let at_ms = (now.max(0) / 1_000_000) as u64;
+        // Fault points that fired during the step: schedule what they do.
+        let fired = std::mem::take(&mut self.world.borrow_mut().points.pending);
+        for fire in &fired {
+            let event = self.faults.point_fired(now, fire);
+            self.world.borrow_mut().record(event);
+        }
         let message = {
             let mut w = self.world.borrow_mut();
             if w.panic.is_some() {

@@ -2,8 +2,8 @@
 
 use super::{apply_op, storage_key};
 use crate::node::{
-    ClientRequest, ClusterModel, Ctx, ModelFault, ModelFaultSpec, Node, NodeId, NodeInit,
-    ParamSpec, TimerId,
+    ClientRequest, ClusterModel, Ctx, FaultPointSpec, ModelFault, ModelFaultSpec, Node, NodeId,
+    NodeInit, ParamSpec, TimerId,
 };
 use crate::wire::WireValue;
 use shakedown_checkers::Value;
@@ -61,6 +61,7 @@ impl Node for RegisterNode {
             if self.sync_writes {
                 ctx.storage().sync();
             }
+            ctx.fault_point("write-stored");
             self.values.insert(key, new);
             ctx.gauge("keys", self.values.len() as f64);
         }
@@ -101,6 +102,13 @@ impl ClusterModel for RegisterModel {
             values: BTreeMap::new(),
             sync_writes: self.sync_writes,
         }
+    }
+
+    fn fault_points(&self) -> Vec<FaultPointSpec> {
+        vec![FaultPointSpec::new(
+            "write-stored",
+            "a write was stored (and synced, unless no-sync), before the node acknowledged it",
+        )]
     }
 
     fn faults(&self) -> Vec<ModelFaultSpec> {
