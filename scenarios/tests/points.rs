@@ -4,13 +4,15 @@
 
 use serde::Deserialize;
 use shakedown::models::Registry;
-use shakedown::runner::{self, ArtifactsMode, DeterminismCheck, Progress, RunOutcome, SweepOptions};
+use shakedown::runner::{
+    self, ArtifactsMode, DeterminismCheck, Progress, RunOutcome, SweepOptions,
+};
 use shakedown::scenario::Scenario;
 use shakedown::seeds::SeedSet;
+use shakedown_checkers::Value;
 use shakedown_sim::models::apply_op;
 use shakedown_sim::node::*;
 use shakedown_sim::wire::WireValue;
-use shakedown_checkers::Value;
 use std::path::Path;
 
 /// A one-register node that acknowledges a write before it syncs it: the
@@ -62,7 +64,10 @@ impl ClusterModel for AckEarly {
     }
 
     fn fault_points(&self) -> Vec<FaultPointSpec> {
-        vec![FaultPointSpec::new("acknowledged", "a write was acknowledged, not yet synced")]
+        vec![FaultPointSpec::new(
+            "acknowledged",
+            "a write was acknowledged, not yet synced",
+        )]
     }
 }
 
@@ -72,7 +77,11 @@ struct NoSettings {}
 
 fn registry() -> Registry {
     let mut r = Registry::builtin();
-    r.register("ack-early", "acknowledges writes before syncing them", |_: NoSettings| AckEarly);
+    r.register(
+        "ack-early",
+        "acknowledges writes before syncing them",
+        |_: NoSettings| AckEarly,
+    );
     r
 }
 
@@ -120,7 +129,12 @@ fn sweep(s: &Scenario) -> runner::Sweep {
 fn a_crash_at_one_point_is_found_with_fault_points_and_never_without() {
     let without = sweep(&scenario(false));
     assert_eq!(without.runs.len(), 200);
-    assert_eq!(without.count(RunOutcome::Valid), 200, "{}", without.summary());
+    assert_eq!(
+        without.count(RunOutcome::Valid),
+        200,
+        "{}",
+        without.summary()
+    );
 
     let with = sweep(&scenario(true));
     let first = with
@@ -131,5 +145,8 @@ fn a_crash_at_one_point_is_found_with_fault_points_and_never_without() {
     assert!(first < 200);
     // Determinism held with the points on.
     assert_eq!(with.count(RunOutcome::Nondeterministic), 0);
-    eprintln!("found at seed index {first}; {} of 200 seeds invalid", with.count(RunOutcome::Invalid));
+    eprintln!(
+        "found at seed index {first}; {} of 200 seeds invalid",
+        with.count(RunOutcome::Invalid)
+    );
 }

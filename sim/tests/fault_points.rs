@@ -95,5 +95,11 @@ macro_rules! lands_at_its_moment {
     };
 }
 
-lands_at_its_moment!(a_crash_at_a_point_lands_after_the_write_and_before_the_message_discrete, DiscreteCluster<Voter>);
-lands_at_its_moment!(a_crash_at_a_point_lands_after_the_write_and_before_the_message_turmoil, TurmoilCluster<Voter>);
+lands_at_its_moment!(
+    a_crash_at_a_point_lands_after_the_write_and_before_the_message_discrete,
+    DiscreteCluster<Voter>
+);
+lands_at_its_moment!(
+    a_crash_at_a_point_lands_after_the_write_and_before_the_message_turmoil,
+    TurmoilCluster<Voter>
+);

@@ -2,9 +2,10 @@
 //! and how much wall time it takes to find the bug from a general scenario
 //! (a shipped correct scenario with only the switch turned on), over ten
 //! seed ranges, median and worst. Each switch runs twice: with the
-//! scenario's own generated faults (`plain`), and with swarm testing and
-//! randomized knobs on top (`search`: `[faults.generate] swarm = true`,
-//! `[cluster] knobs = true`), so the table shows what the search adds.
+//! scenario's own generated faults (`plain`), and with swarm testing,
+//! randomized knobs and fault points on top (`search`: `[faults.generate]
+//! swarm = true`, `[cluster] knobs = true`, `[faults.points]`), so the
+//! table shows what the search adds.
 //!
 //! Run: `cargo bench -p shakedown-cli --bench bug_finding`
 //! Knobs: `SHAKEDOWN_BENCH_RANGES` (default 10), `SHAKEDOWN_BENCH_SEEDS`
@@ -81,10 +82,10 @@ fn scenario(bug: &Bug, search: bool, registry: &shakedown::models::Registry) -> 
         let generate = doc["faults"]["generate"].as_table().cloned();
         let mut generate = generate.expect("the base scenario generates faults");
         generate.insert("swarm".into(), toml::Value::Boolean(true));
-        doc["faults"]
-            .as_table_mut()
-            .unwrap()
-            .insert("generate".into(), toml::Value::Table(generate));
+        let faults = doc["faults"].as_table_mut().unwrap();
+        faults.insert("generate".into(), toml::Value::Table(generate));
+        // Fault points with their defaults.
+        faults.insert("points".into(), toml::Value::Table(toml::Table::new()));
     }
     // A bug hunt now: met at the first invalid seed.
     doc.insert("expect".into(), toml::Value::String("invalid".into()));
