@@ -908,10 +908,23 @@ impl Sweep {
             {
                 Some("the workload did not run to its end, so a valid history would prove nothing: fix what the reason above names".to_owned())
             }
-            (Status::Unknown, _) => Some(
-                "some verdicts are unknown: raise [limits] check_time/check_memory_mb (or set check_steps), or shorten the workload"
-                    .to_owned(),
-            ),
+            (Status::Unknown, _) => {
+                // A run stopped by a run limit says which; raising the
+                // checker's budget would not help it.
+                let run_limit = self.runs.iter().find_map(|r| {
+                    let reason = r.verdict.reason.as_deref()?;
+                    ["messages_delivered_max", "events_handled_max", "wall_time", "history_events_max"]
+                        .into_iter()
+                        .find(|l| reason.contains(&format!("limits.{l}")))
+                });
+                Some(match run_limit {
+                    Some(limit) => format!(
+                        "some verdicts are unknown: a run passed [limits] {limit}: raise it if the run is sound, or look for a message storm (replay the seed)"
+                    ),
+                    None => "some verdicts are unknown: raise [limits] check_time/check_memory_mb (or set check_steps), or shorten the workload"
+                        .to_owned(),
+                })
+            }
         }
     }
 }

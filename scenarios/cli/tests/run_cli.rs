@@ -526,3 +526,30 @@ fn engine_flag_switches_the_engine_and_refuses_what_is_not_built_in() {
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("per core"), "{}", text(&o));
 }
+
+#[test]
+fn a_run_limit_gives_unknown_exit_2_and_names_the_limit() {
+    let dir = temp_dir("run-limit");
+    let text_in =
+        std::fs::read_to_string(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(VALID))
+            .unwrap()
+            + "\n[limits]\nmessages_delivered_max = 10\n";
+    let file = dir.join("storm.toml");
+    std::fs::write(&file, text_in).unwrap();
+    let o = shakedown(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("over limits.messages_delivered_max (10)"),
+        "the verdict's reason names the limit: {t}"
+    );
+    assert!(
+        t.contains("a run passed [limits] messages_delivered_max"),
+        "the next step names the limit: {t}"
+    );
+}

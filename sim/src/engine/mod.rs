@@ -61,23 +61,30 @@ impl std::fmt::Display for Engine {
     }
 }
 
-/// How often (in engine steps) the wall-time limit reads the wall clock.
-const WALL_CHECK_EVERY: u32 = 256;
+/// How often (in engine steps) the discrete engine's wall-time limit reads
+/// the wall clock: its steps take microseconds. A turmoil step (one tick of
+/// every host) can take long in a large cluster, so turmoil reads it every
+/// step.
+pub(crate) const WALL_CHECK_EVERY_DISCRETE: u32 = 256;
 
 /// The one wall-clock read in a run: it decides only whether the run gives
 /// up (`limits.wall_time`), never what happens in it.
 pub(crate) struct WallLimit {
     started: Instant,
     limit: Option<Duration>,
+    every: u32,
     countdown: u32,
 }
 
 impl WallLimit {
-    pub(crate) fn new(limit: Option<Duration>) -> Self {
+    /// A limit checked every `every` steps.
+    pub(crate) fn new(limit: Option<Duration>, every: u32) -> Self {
+        let every = every.max(1);
         WallLimit {
             started: Instant::now(),
             limit,
-            countdown: WALL_CHECK_EVERY,
+            every,
+            countdown: every,
         }
     }
 
@@ -98,7 +105,7 @@ impl WallLimit {
         if self.countdown > 0 {
             return false;
         }
-        self.countdown = WALL_CHECK_EVERY;
+        self.countdown = self.every;
         self.started.elapsed() > limit
     }
 }
@@ -120,6 +127,10 @@ pub(crate) struct Core<M: ClusterModel> {
 impl<M: ClusterModel> Core<M> {
     /// Validates `config` and the model and builds the world.
     pub(crate) fn new(config: &SimConfig, model: M, wakeups: Wakeups) -> Result<Self, SimError> {
+        let wall_every = match wakeups {
+            Wakeups::Agenda(_) => WALL_CHECK_EVERY_DISCRETE,
+            Wakeups::Notify => 1,
+        };
         config.validate()?;
         model
             .validate(config.nodes)
@@ -147,7 +158,7 @@ impl<M: ClusterModel> Core<M> {
             },
             next_sample_ns: 0,
             interval_ns,
-            wall: WallLimit::new(config.limits.wall_time),
+            wall: WallLimit::new(config.limits.wall_time, wall_every),
         })
     }
 

@@ -488,7 +488,7 @@ impl<M: ServiceModel> ServiceCluster<M> {
             cut: BTreeSet::new(),
             paused: BTreeSet::new(),
             links: BTreeMap::new(),
-            wall: crate::engine::WallLimit::new(config.limits.wall_time),
+            wall: crate::engine::WallLimit::new(config.limits.wall_time, 1),
         })
     }
 
