@@ -66,7 +66,8 @@ pub enum Engine {
     /// turmoil: the engine of async services, and a cross-check for
     /// callback models.
     Turmoil,
-    /// madsim: needs a build with `--cfg madsim`.
+    /// madsim: callback models on madsim's executor; needs a build with
+    /// `--cfg madsim`.
     Madsim,
 }
 
@@ -90,7 +91,7 @@ impl Engine {
         match self {
             Engine::Discrete => Some(shakedown_sim::Engine::Discrete),
             Engine::Turmoil => Some(shakedown_sim::Engine::Turmoil),
-            Engine::Madsim => None,
+            Engine::Madsim => Some(shakedown_sim::Engine::Madsim).filter(|e| e.is_built_in()),
         }
     }
 
@@ -100,14 +101,16 @@ impl Engine {
         if !self.is_built_in() {
             return Some(format!(
                 "engine `{}` is not built in this binary: only `discrete` and `turmoil` are \
-                 (leave `engine` out for the model's default)",
-                self.name()
+                 (leave `engine` out for the model's default). {}",
+                self.name(),
+                shakedown_sim::engine::MADSIM_BUILD_HINT
             ));
         }
-        if service && self == Engine::Discrete {
+        if service && self != Engine::Turmoil {
             return Some(format!(
-                "engine `discrete` runs callback models, and `{model}` is an async service, \
-                 which runs on turmoil (leave `engine` out, or write engine = \"turmoil\")"
+                "engine `{}` runs callback models, and `{model}` is an async service, \
+                 which runs on turmoil (leave `engine` out, or write engine = \"turmoil\")",
+                self.name()
             ));
         }
         None

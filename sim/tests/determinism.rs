@@ -234,8 +234,6 @@ fn assert_faults_showed(r: &RunRecord, expect_info: bool) {
     }
 }
 
-const ENGINES: [Engine; 2] = [Engine::Discrete, Engine::Turmoil];
-
 fn on(engine: Engine, mut config: SimConfig) -> SimConfig {
     config.engine = Some(engine);
     config
@@ -244,7 +242,11 @@ fn on(engine: Engine, mut config: SimConfig) -> SimConfig {
 #[test]
 fn register_replays_exactly_under_faults() {
     for seed in seeds([1, 0x1f2e]).expect("SHAKEDOWN_SEED") {
-        for engine in ENGINES {
+        for engine in shakedown_sim::engine::ENGINES
+            .iter()
+            .copied()
+            .filter(|e| e.is_built_in())
+        {
             let r = assert_replays(&on(engine, register_config(seed)), RegisterModel::default);
             assert_faults_showed(&r, true);
             assert_linearizable(&r);
@@ -255,7 +257,11 @@ fn register_replays_exactly_under_faults() {
 #[test]
 fn primary_backup_replays_exactly_under_faults() {
     for seed in seeds([2, 0xbeef]).expect("SHAKEDOWN_SEED") {
-        for engine in ENGINES {
+        for engine in shakedown_sim::engine::ENGINES
+            .iter()
+            .copied()
+            .filter(|e| e.is_built_in())
+        {
             let config = on(engine, primary_backup_config(seed));
             let r = assert_replays(&config, PrimaryBackupModel::default);
             assert_faults_showed(&r, true);

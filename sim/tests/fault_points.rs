@@ -103,3 +103,8 @@ lands_at_its_moment!(
     a_crash_at_a_point_lands_after_the_write_and_before_the_message_turmoil,
     TurmoilCluster<Voter>
 );
+#[cfg(madsim)]
+lands_at_its_moment!(
+    a_crash_at_a_point_lands_after_the_write_and_before_the_message_madsim,
+    shakedown_sim::engine::MadsimCluster<Voter>
+);

@@ -22,7 +22,11 @@ fn stopped_by(engine: Engine, limits: Limits) -> String {
 
 #[test]
 fn each_limit_stops_the_run_and_names_itself() {
-    for engine in [Engine::Discrete, Engine::Turmoil] {
+    for engine in shakedown_sim::engine::ENGINES
+        .iter()
+        .copied()
+        .filter(|e| e.is_built_in())
+    {
         let m = stopped_by(
             engine,
             Limits {
@@ -60,7 +64,11 @@ fn each_limit_stops_the_run_and_names_itself() {
 
 #[test]
 fn default_limits_leave_an_ordinary_run_alone() {
-    for engine in [Engine::Discrete, Engine::Turmoil] {
+    for engine in shakedown_sim::engine::ENGINES
+        .iter()
+        .copied()
+        .filter(|e| e.is_built_in())
+    {
         let config = SimConfig {
             seed: 9,
             engine: Some(engine),

@@ -1,7 +1,8 @@
 //! Nemesis faults on both engines: each fault, driven through a
 //! `shakedown_nemesis::Schedule`, does to the cluster exactly what it says.
 //! The tests are written once (`nemesis_faults/body.rs`) and run on the
-//! turmoil engine and on the discrete engine.
+//! turmoil engine, the discrete engine, and (in a `--cfg madsim` build)
+//! the madsim engine.
 //!
 //! A probe model sends numbered pings from every node to every other node
 //! every few milliseconds and remembers what it sent, what it received and
@@ -20,5 +21,11 @@ mod on_turmoil {
 
 mod on_discrete {
     type Cluster<M> = shakedown_sim::DiscreteCluster<M>;
+    include!("nemesis_faults/body.rs");
+}
+
+#[cfg(madsim)]
+mod on_madsim {
+    type Cluster<M> = shakedown_sim::engine::MadsimCluster<M>;
     include!("nemesis_faults/body.rs");
 }

@@ -9,6 +9,8 @@
 //! - [`turmoil`]: every node a turmoil host stepped in 1 ms ticks; the
 //!   engine of async services ([`crate::service`]) and a cross-check for
 //!   callback models.
+//! - `madsim` (only in a build with `--cfg madsim`): every node a madsim
+//!   node on madsim's executor and timer; kill and restart are madsim's.
 //!
 //! A model never names an engine: [`crate::run`] picks the one
 //! [`SimConfig::engine`] asks for. Both engines expose the same API
@@ -16,9 +18,13 @@
 //! surface; the shared parts are written once here.
 
 pub mod discrete;
+#[cfg(madsim)]
+pub mod madsim;
 pub mod turmoil;
 
 pub use discrete::DiscreteCluster;
+#[cfg(madsim)]
+pub use madsim::MadsimCluster;
 pub use turmoil::TurmoilCluster;
 
 use crate::config::{SimConfig, SimError};
@@ -43,17 +49,39 @@ pub enum Engine {
     /// turmoil hosts stepped in ticks of `tick_us` (the engine of async
     /// services; a cross-check for callback models).
     Turmoil,
+    /// madsim nodes on madsim's executor and timer. Runs only in a binary
+    /// built with `--cfg madsim` ([`Engine::is_built_in`]).
+    Madsim,
 }
 
 impl Engine {
-    /// `discrete` or `turmoil`.
+    /// `discrete`, `turmoil` or `madsim`.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Discrete => "discrete",
             Engine::Turmoil => "turmoil",
+            Engine::Madsim => "madsim",
+        }
+    }
+
+    /// Whether this binary can run the engine: madsim needs a build with
+    /// `--cfg madsim`.
+    pub fn is_built_in(self) -> bool {
+        match self {
+            Engine::Discrete | Engine::Turmoil => true,
+            Engine::Madsim => cfg!(madsim),
         }
     }
 }
+
+/// Every engine, in the order tables list them (madsim runs only where
+/// [`Engine::is_built_in`]).
+pub const ENGINES: [Engine; 3] = [Engine::Discrete, Engine::Turmoil, Engine::Madsim];
+
+/// How to build a binary that runs the madsim engine, for messages.
+pub const MADSIM_BUILD_HINT: &str = "madsim simulates only in a build with `--cfg madsim`: \
+    RUSTFLAGS=\"--cfg madsim\" cargo build --release --target-dir target/madsim \
+    (then run target/madsim/release/<your binary>; see sim/README.md, \"The madsim engine\")";
 
 impl std::fmt::Display for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -288,6 +316,16 @@ pub(crate) fn run_on<M: ClusterModel>(config: &SimConfig, model: M) -> Result<Ru
             let ended = cluster.run_to_end()?;
             Ok(cluster.finish(ended))
         }
+        #[cfg(madsim)]
+        Engine::Madsim => {
+            let mut cluster = MadsimCluster::new(config, model)?;
+            let ended = cluster.run_to_end()?;
+            Ok(cluster.finish(ended))
+        }
+        #[cfg(not(madsim))]
+        Engine::Madsim => Err(SimError::Config(format!(
+            "engine `madsim` is not built into this binary: {MADSIM_BUILD_HINT}"
+        ))),
     }
 }
 
