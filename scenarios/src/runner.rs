@@ -306,11 +306,14 @@ pub struct RunnerError {
 
 /// The command that replays one seed of a scenario, with `command`
 /// running the CLI ([`Registry::command`]).
+/// It keeps `--engine` when that overrode the file.
 pub fn replay_command(command: &str, scenario: &Scenario, seed: u64) -> String {
-    format!(
-        "{command} replay {} --seed {}",
-        shell_word(&scenario.path.to_string_lossy()),
-        format_seed(seed)
+    replay_line(
+        command,
+        &scenario.path,
+        seed,
+        scenario.engine_override(),
+        None,
     )
 }
 
@@ -318,8 +321,34 @@ pub fn replay_command(command: &str, scenario: &Scenario, seed: u64) -> String {
 /// `--out` when that is not the default, so that the replay writes where
 /// the run did.
 pub fn replay_command_in(command: &str, scenario: &Scenario, seed: u64, out_dir: &Path) -> String {
-    let mut line = replay_command(command, scenario, seed);
-    if out_dir != default_out_dir() {
+    replay_line(
+        command,
+        &scenario.path,
+        seed,
+        scenario.engine_override(),
+        Some(out_dir),
+    )
+}
+
+/// The replay command: `--engine` when it overrode the file, `--out` when
+/// it is not the default.
+fn replay_line(
+    command: &str,
+    path: &Path,
+    seed: u64,
+    engine: Option<crate::scenario::Engine>,
+    out_dir: Option<&Path>,
+) -> String {
+    let mut line = format!(
+        "{command} replay {} --seed {}",
+        shell_word(&path.to_string_lossy()),
+        format_seed(seed)
+    );
+    if let Some(engine) = engine {
+        line.push_str(" --engine ");
+        line.push_str(engine.name());
+    }
+    if let Some(out_dir) = out_dir.filter(|d| *d != default_out_dir()) {
         line.push_str(" --out ");
         line.push_str(&shell_word(&out_dir.to_string_lossy()));
     }
@@ -683,6 +712,9 @@ pub struct Sweep {
     pub expect: Expect,
     /// The engine the runs used.
     pub engine: crate::scenario::Engine,
+    /// The engine `--engine` chose over the file's, if any (printed
+    /// commands keep it).
+    pub engine_override: Option<crate::scenario::Engine>,
     /// The runs, in sweep order (seeds skipped after an early stop are not
     /// here).
     pub runs: Vec<SeedRun>,
@@ -773,6 +805,14 @@ impl Sweep {
         self.runs.iter().map(|r| r.ops).sum()
     }
 
+    /// ` --engine NAME` when `--engine` overrode the file, for printed
+    /// commands.
+    fn engine_flag(&self) -> String {
+        self.engine_override
+            .map(|e| format!(" --engine {}", e.name()))
+            .unwrap_or_default()
+    }
+
     /// Simulated time over all runs.
     pub fn sim_time(&self) -> Duration {
         Duration::from_nanos(self.runs.iter().map(|r| r.sim_ns).sum())
@@ -837,16 +877,13 @@ impl Sweep {
             if let Some(e) = &r.artifact_error {
                 out.push_str(&format!("\n  artifacts not written: {e}"));
             }
-            let mut line = format!(
-                "{} replay {} --seed {}",
-                self.command,
-                shell_word(&self.path.to_string_lossy()),
-                format_seed(r.seed)
+            let line = replay_line(
+                &self.command,
+                &self.path,
+                r.seed,
+                self.engine_override,
+                Some(&self.out_dir),
             );
-            if self.out_dir != default_out_dir() {
-                line.push_str(" --out ");
-                line.push_str(&shell_word(&self.out_dir.to_string_lossy()));
-            }
             out.push_str(&format!("\n  replay: {line}"));
         }
         if self.regression_seeds > 0 {
@@ -891,15 +928,17 @@ impl Sweep {
             ),
             (Status::Contradicted, Some(o)) if o.is_bug() => notable.map(|r| {
                 format!(
-                    "a bug: read the report, then shrink it to a minimal scenario: {} shrink {path} --seed {} -o target/minimal.toml",
+                    "a bug: read the report, then shrink it to a minimal scenario: {} shrink {path} --seed {}{} -o target/minimal.toml",
                     self.command,
-                    format_seed(r.seed)
+                    format_seed(r.seed),
+                    self.engine_flag()
                 )
             }),
             (Status::Contradicted, _) => Some(format!(
-                "the bug was not found in {} seeds: widen the sweep ({} run {path} --seeds 1000) or add faults",
+                "the bug was not found in {} seeds: widen the sweep ({} run {path} --seeds 1000{}) or add faults",
                 self.runs.len(),
-                self.command
+                self.command,
+                self.engine_flag()
             )),
             (Status::Unknown, _)
                 if notable
@@ -1093,6 +1132,7 @@ pub fn sweep(
         path: scenario.path.clone(),
         expect: scenario.expect(),
         engine: scenario.engine(),
+        engine_override: scenario.engine_override(),
         runs,
         seeds_planned: total,
         wall: started.elapsed(),

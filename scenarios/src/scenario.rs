@@ -1008,6 +1008,17 @@ impl Scenario {
         Ok(())
     }
 
+    /// The engine `--engine` chose, if it overrode the file (printed replay
+    /// and shrink commands keep it).
+    pub fn engine_override(&self) -> Option<Engine> {
+        self.file
+            .cluster
+            .engine
+            .as_ref()
+            .filter(|e| e.span() == (0..0))
+            .map(|e| *e.get_ref())
+    }
+
     /// The cluster model's name.
     pub fn model(&self) -> &str {
         self.file.cluster.model.get_ref()

@@ -1,6 +1,8 @@
-//! The shipped scenarios give the same verdicts on both engines: the
-//! discrete engine (the default for callback models) and turmoil (the
-//! cross-check). The engines interleave events differently (turmoil rounds
+//! The shipped scenarios give the same verdicts on every engine built in:
+//! the discrete engine (the default for callback models), turmoil (the
+//! cross-check) and, in a `--cfg madsim` build, madsim. Each test prints a
+//! row per engine (`-- --nocapture`): scenario, engine, verdict, seeds,
+//! simulated over wall time. The engines interleave events differently (turmoil rounds
 //! every event up to a 1 ms tick), so a bug hunt may find its bug on
 //! another seed; what must hold is the verdict: every seed of a `valid`
 //! scenario valid on both, every bug hunt met on both.
@@ -45,33 +47,57 @@ fn sweep(path: &str, engine: Engine) -> runner::Sweep {
 }
 
 fn same_verdicts(path: &str) {
-    let discrete = sweep(path, Engine::Discrete);
-    let turmoil = sweep(path, Engine::Turmoil);
-    assert_eq!(discrete.engine, Engine::Discrete);
-    assert_eq!(turmoil.engine, Engine::Turmoil);
+    let engines: Vec<Engine> = [Engine::Discrete, Engine::Turmoil, Engine::Madsim]
+        .into_iter()
+        .filter(|e| e.is_built_in())
+        .collect();
+    let sweeps: Vec<runner::Sweep> = engines.iter().map(|&e| sweep(path, e)).collect();
     let outcomes = |s: &runner::Sweep| -> Vec<(u64, RunOutcome)> {
         s.runs.iter().map(|r| (r.seed, r.outcome())).collect()
     };
-    assert_eq!(
-        discrete.status(),
-        runner::Status::Met,
-        "{path} on discrete: {:?}",
-        outcomes(&discrete)
-    );
-    assert_eq!(
-        turmoil.status(),
-        runner::Status::Met,
-        "{path} on turmoil: {:?}",
-        outcomes(&turmoil)
-    );
-    if discrete.expect == Expect::Valid {
-        assert_eq!(outcomes(&discrete), outcomes(&turmoil), "{path}");
-        assert_eq!(
-            discrete.runs.len() as u64,
-            VALID_SEEDS.min(discrete.seeds_planned)
+    // The table: scenario, engine, verdict, seeds, simulated over wall.
+    for s in &sweeps {
+        let wall = s.wall.as_secs_f64().max(1e-9);
+        let verdict = match s.first_invalid() {
+            Some(r) => format!("invalid at {:#x}", r.seed),
+            None => s.counts_line(),
+        };
+        println!(
+            "{path:<40} {:<9} {verdict:<36} {:>3} seeds {:>9.1}x sim/wall ({})",
+            s.engine.name(),
+            s.runs.len(),
+            s.sim_time().as_secs_f64() / wall,
+            s.status().describe()
         );
+    }
+    let (first, rest) = sweeps
+        .split_first()
+        .expect("the discrete engine is built in");
+    assert_eq!(first.engine, Engine::Discrete);
+    for s in &sweeps {
+        assert_eq!(
+            s.status(),
+            runner::Status::Met,
+            "{path} on {}: {:?}",
+            s.engine.name(),
+            outcomes(s)
+        );
+    }
+    if first.expect == Expect::Valid {
+        assert_eq!(
+            first.runs.len() as u64,
+            VALID_SEEDS.min(first.seeds_planned)
+        );
+        for s in rest {
+            assert_eq!(
+                outcomes(first),
+                outcomes(s),
+                "{path} on {}",
+                s.engine.name()
+            );
+        }
     } else {
-        assert!(discrete.first_invalid().is_some() && turmoil.first_invalid().is_some());
+        assert!(sweeps.iter().all(|s| s.first_invalid().is_some()));
     }
 }
 
