@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # What CI runs on a fresh clone: check formatting and lints, then run the
-# README's test command (ci/test.sh, which installs what the tests need).
+# README's test command (ci/test.sh, which installs what the tests need),
+# the README's "Test your own system" commands, and the madsim build's
+# tests (ci/test-madsim.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,14 +41,19 @@ status=$?
 echo "== examples/your-system (a user's crate outside the workspace): the README's commands"
 bash ci/your-system.sh
 user_status=$?
+
+echo "== the madsim build and its tests: ci/test-madsim.sh"
+bash ci/test-madsim.sh
+madsim_status=$?
 set -e
 
-echo "== test summary (workspace and examples/your-system)"
-cat target/ci-test.log target/your-system-test.log 2>/dev/null | grep -E '^test result:' | awk '
+echo "== test summary (workspace, examples/your-system, madsim build)"
+cat target/ci-test.log target/your-system-test.log target/ci-test-madsim.log 2>/dev/null | grep -E '^test result:' | awk '
     { for (i = 1; i < NF; i++) {
           if ($(i + 1) ~ /^passed/) p += $i
           if ($(i + 1) ~ /^failed/) f += $i
           if ($(i + 1) ~ /^ignored/) s += $i } }
     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
 if [ "$status" -ne 0 ]; then exit "$status"; fi
-exit "$user_status"
+if [ "$user_status" -ne 0 ]; then exit "$user_status"; fi
+exit "$madsim_status"

@@ -74,15 +74,17 @@ pub fn worse(a: u8, b: u8) -> u8 {
     }
 }
 
-/// Reads an `--engine` value: `discrete` and `turmoil` are built in.
+/// Reads an `--engine` value: `discrete` and `turmoil` are built in,
+/// `madsim` in a `--cfg madsim` build.
 pub fn check_engine(engine: Option<&str>) -> Result<Option<Engine>, String> {
     match engine.map(str::parse::<Engine>) {
         None => Ok(None),
         Some(Err(e)) => Err(e),
         Some(Ok(e)) if e.is_built_in() => Ok(Some(e)),
         Some(Ok(e)) => Err(format!(
-            "engine `{}` is not built in this binary: only `discrete` and `turmoil` are",
-            e.name()
+            "engine `{}` is not built in this binary: only `discrete` and `turmoil` are. {}",
+            e.name(),
+            shakedown_sim::engine::MADSIM_BUILD_HINT
         )),
     }
 }
