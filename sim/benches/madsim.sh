@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Bare madsim on the overhead bench's ping-pong (#14's side-by-side figure).
-# madsim simulates only under `--cfg madsim`, so this builds its own crate
-# with that flag, into its own target directory, then runs the `overhead`
-# bench so both figures print in one run.
+# The `overhead` bench in a madsim build: the discrete engine, the node API
+# on turmoil, bare turmoil, the madsim engine, and bare madsim, on the same
+# ping-pong, in one run (#12, #14). madsim simulates only under
+# `--cfg madsim`, so this builds into its own target directory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-RUSTFLAGS="--cfg madsim" cargo run -q --release \
-    --manifest-path sim/benches/madsim/Cargo.toml \
-    --target-dir target/madsim-bench
-cargo bench -q -p shakedown-sim --bench overhead -- --quick
+RUSTFLAGS="--cfg madsim" cargo bench -q -p shakedown-sim --bench overhead \
+    --target-dir target/madsim -- "$@"

@@ -15,14 +15,25 @@
 //! The same model also runs on the discrete engine (no runtime, no tick),
 //! the default for callback models; the bench prints each engine's
 //! simulated time over wall time beside bare turmoil's, from one run.
-//! (Bare madsim needs a build with `--cfg madsim` and is not measured here.)
+//!
+//! In a build with `--cfg madsim` (`bash sim/benches/madsim.sh`) it also
+//! runs the model on the madsim engine and the same exchange on bare
+//! madsim: one madsim node per server and per client, tokio channels
+//! between them and madsim's timer for each hop's latency (the same two
+//! timed hops per round trip as our engine's message deliveries). For
+//! reference it runs bare madsim's own network too (`Endpoint`, 1-5 ms),
+//! which adds madsim's own send delay (its `sleep` waits at least 1 ms) and
+//! so completes fewer round trips per simulated minute.
 //!
 //! Run: `cargo bench -p shakedown-sim --bench overhead`
-//! (`-- --quick` for one repetition instead of five).
+//! (`-- --quick` for one repetition instead of five; in a madsim build,
+//! `-- --madsim-only` for the madsim lines alone).
 //!
-//! The last two lines are `overhead: layer=<rt/s> bare=<rt/s>
-//! ratio=<layer/bare>` and `speed: discrete=<x real time> turmoil
-//! layer=<x> bare turmoil=<x> discrete/bare=<ratio>`.
+//! The last lines are `overhead: layer=<rt/s> bare=<rt/s>
+//! ratio=<layer/bare>`, `speed: discrete=<x real time> turmoil
+//! layer=<x> bare turmoil=<x> discrete/bare=<ratio>` and, with madsim,
+//! `madsim-overhead: layer=<rt/s> bare=<rt/s> ratio=<layer/bare>` and
+//! `speed on madsim: ...`.
 
 use serde::{Deserialize, Serialize};
 use shakedown_sim::node::*;
@@ -132,6 +143,110 @@ fn discrete() -> (u64, Duration) {
     ping_pong_on!(DiscreteCluster)
 }
 
+/// The node API on madsim.
+#[cfg(madsim)]
+fn madsim_layer() -> (u64, Duration) {
+    use shakedown_sim::engine::MadsimCluster;
+    ping_pong_on!(MadsimCluster)
+}
+
+// ---- bare madsim ----
+
+/// The same exchange on bare madsim: nodes, tasks, channels, and madsim's
+/// timer for each hop.
+#[cfg(madsim)]
+fn bare_madsim() -> (u64, Duration) {
+    use madsim::runtime::Runtime;
+    let start = Instant::now();
+    let rt = Runtime::with_seed_and_config(1, madsim::Config::default());
+    let total = rt.block_on(async {
+        let handle = madsim::runtime::Handle::current();
+        let mut clients = Vec::new();
+        for i in 0..PAIRS {
+            let latency = pair_latency(i);
+            let (ping_tx, mut ping_rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+            let (pong_tx, mut pong_rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+            let server = handle.create_node().name(format!("server{i}")).build();
+            server.spawn(async move {
+                while let Some(n) = ping_rx.recv().await {
+                    madsim::time::sleep(latency).await;
+                    if pong_tx.send(n).is_err() {
+                        break;
+                    }
+                }
+            });
+            let client = handle.create_node().name(format!("client{i}")).build();
+            clients.push(client.spawn(async move {
+                let end = madsim::time::Instant::now() + Duration::from_secs(SIM_SECS);
+                let mut n = 0u64;
+                while madsim::time::Instant::now() < end {
+                    madsim::time::sleep(latency).await;
+                    ping_tx.send(n).expect("server up");
+                    pong_rx.recv().await.expect("pong");
+                    n += 1;
+                }
+                n
+            }));
+        }
+        let mut total = 0;
+        for c in clients {
+            total += c.await.expect("client");
+        }
+        total
+    });
+    (total, start.elapsed())
+}
+
+/// Bare madsim's own network (`Endpoint`, latency 1-5 ms), for reference.
+#[cfg(madsim)]
+fn bare_madsim_net() -> (u64, Duration) {
+    use madsim::net::Endpoint;
+    use madsim::runtime::Runtime;
+    use std::net::SocketAddr;
+    let mut config = madsim::Config::default();
+    config.net.send_latency = Duration::from_millis(1)..Duration::from_millis(5);
+    let rt = Runtime::with_seed_and_config(1, config);
+    let start = Instant::now();
+    let total = rt.block_on(async move {
+        let handle = madsim::runtime::Handle::current();
+        let mut clients = Vec::new();
+        for i in 0..PAIRS {
+            let server: SocketAddr = format!("10.0.0.{}:1", i + 1).parse().expect("addr");
+            let client: SocketAddr = format!("10.0.1.{}:1", i + 1).parse().expect("addr");
+            let s = handle.create_node().ip(server.ip()).build();
+            s.spawn(async move {
+                let ep = Endpoint::bind(server).await.expect("bind");
+                let mut buf = [0u8; 8];
+                loop {
+                    let (_, from) = ep.recv_from(1, &mut buf).await.expect("recv");
+                    ep.send_to(from, 2, &buf).await.expect("send");
+                }
+            });
+            let c = handle.create_node().ip(client.ip()).build();
+            clients.push(c.spawn(async move {
+                // Let the server bind first.
+                madsim::time::sleep(Duration::from_millis(1)).await;
+                let ep = Endpoint::bind(client).await.expect("bind");
+                let end = madsim::time::Instant::now() + Duration::from_secs(SIM_SECS);
+                let mut buf = [0u8; 8];
+                let mut n = 0u64;
+                while madsim::time::Instant::now() < end {
+                    ep.send_to(server, 1, &n.to_le_bytes()).await.expect("send");
+                    ep.recv_from(2, &mut buf).await.expect("recv");
+                    n += 1;
+                }
+                n
+            }));
+        }
+        let mut total = 0;
+        for c in clients {
+            total += c.await.expect("client");
+        }
+        total
+    });
+    (total, start.elapsed())
+}
+
 // ---- bare turmoil ----
 
 fn bare(fixed_latency: bool) -> (u64, Duration) {
@@ -198,6 +313,11 @@ fn main() {
     } else {
         5
     };
+    #[cfg(madsim)]
+    if std::env::args().any(|a| a == "--madsim-only") {
+        on_madsim(reps, f64::NAN);
+        return;
+    }
     let (mut layer_rates, mut bare_rates, mut bare_random_rates) =
         (Vec::new(), Vec::new(), Vec::new());
     let (mut discrete_speed, mut layer_speed, mut bare_speed) =
@@ -248,5 +368,47 @@ fn main() {
     println!(
         "speed (simulated time over wall time): discrete={d:.0}x turmoil layer={l:.0}x bare turmoil={b:.0}x discrete/bare={:.1}",
         d / b
+    );
+    #[cfg(madsim)]
+    on_madsim(reps, d);
+}
+
+/// The madsim engine beside bare madsim, on the same exchange.
+#[cfg(madsim)]
+fn on_madsim(reps: usize, discrete_speed: f64) {
+    let real_time = |d: Duration| SIM_SECS as f64 / d.as_secs_f64();
+    let (mut layer_rates, mut bare_rates, mut layer_speed, mut bare_speed, mut net_speed) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for rep in 0..reps {
+        let (l_rt, l_t) = madsim_layer();
+        let (b_rt, b_t) = bare_madsim();
+        let (n_rt, n_t) = bare_madsim_net();
+        println!(
+            "rep {rep}: madsim engine {l_rt} rt in {:.3}s ({:.0}/s, {:.0}x real time); bare madsim {b_rt} rt in {:.3}s ({:.0}/s, {:.0}x); bare madsim network (Endpoint, 1-5ms) {n_rt} rt in {:.3}s ({:.0}/s, {:.0}x)",
+            l_t.as_secs_f64(),
+            per_sec(l_rt, l_t),
+            real_time(l_t),
+            b_t.as_secs_f64(),
+            per_sec(b_rt, b_t),
+            real_time(b_t),
+            n_t.as_secs_f64(),
+            per_sec(n_rt, n_t),
+            real_time(n_t),
+        );
+        layer_rates.push(per_sec(l_rt, l_t));
+        bare_rates.push(per_sec(b_rt, b_t));
+        layer_speed.push(real_time(l_t));
+        bare_speed.push(real_time(b_t));
+        net_speed.push(real_time(n_t));
+    }
+    let (layer, bare) = (median(layer_rates), median(bare_rates));
+    println!(
+        "madsim-overhead: layer={layer:.0} bare={bare:.0} ratio={:.2}",
+        layer / bare
+    );
+    let (l, b, n) = (median(layer_speed), median(bare_speed), median(net_speed));
+    println!(
+        "speed on madsim (simulated time over wall time): madsim engine={l:.0}x bare madsim={b:.0}x bare madsim network={n:.0}x discrete/bare madsim={:.1}",
+        discrete_speed / b
     );
 }

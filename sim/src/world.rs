@@ -76,6 +76,11 @@ pub(crate) enum Wakeups {
     Notify,
     /// The discrete engine's agenda.
     Agenda(Agenda),
+    /// Each side is a task sleeping until a time; the engine's hook makes it
+    /// wake at the new, earlier time `due` instead (madsim: a timer for
+    /// that task, rather than waking it now only for it to sleep again).
+    /// Arguments: the side (a node index or [`CLIENT_SIDE`]) and `due`.
+    Timed(Rc<dyn Fn(u32, i64)>),
 }
 
 /// Something waiting in a node's inbox.
@@ -138,7 +143,7 @@ pub(crate) struct World<M: ClusterModel> {
     pub(crate) clients: Option<Clients>,
     /// Wakes the client side's driver.
     pub(crate) client_notify: Rc<Notify>,
-    client_sleeping_until: Option<i64>,
+    pub(crate) client_sleeping_until: Option<i64>,
     pub(crate) history: Vec<Event>,
     pub(crate) digest: Digest,
     pub(crate) delivered: u64,
@@ -337,6 +342,7 @@ impl<M: ClusterModel> World<M> {
                 match &mut self.wakeups {
                     Wakeups::Notify => slot.notify.notify_one(),
                     Wakeups::Agenda(agenda) => agenda.push(due, node as u32),
+                    Wakeups::Timed(hook) => hook(node as u32, due),
                 }
             }
         }
@@ -669,6 +675,7 @@ impl<M: ClusterModel> World<M> {
                     match &mut self.wakeups {
                         Wakeups::Notify => self.client_notify.notify_one(),
                         Wakeups::Agenda(agenda) => agenda.push(due, CLIENT_SIDE),
+                        Wakeups::Timed(hook) => hook(CLIENT_SIDE, due),
                     }
                 }
             }

@@ -99,7 +99,7 @@ impl<M: ClusterModel> DiscreteCluster<M> {
     fn next_instant(&self) -> i64 {
         let agenda = match &self.core.world.borrow().wakeups {
             Wakeups::Agenda(a) => a.next_time().unwrap_or(i64::MAX),
-            Wakeups::Notify => i64::MAX,
+            Wakeups::Notify | Wakeups::Timed(_) => i64::MAX,
         };
         let fault = self.core.faults.next_due_ns().unwrap_or(i64::MAX);
         agenda.min(fault).min(self.core.next_sample_ns)
@@ -125,7 +125,7 @@ impl<M: ClusterModel> DiscreteCluster<M> {
             loop {
                 let due = match &mut w.wakeups {
                     Wakeups::Agenda(a) => a.pop_due(now),
-                    Wakeups::Notify => None,
+                    Wakeups::Notify | Wakeups::Timed(_) => None,
                 };
                 let Some((_, side)) = due else {
                     break;

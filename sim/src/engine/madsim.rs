@@ -12,7 +12,9 @@
 //! message or timer is due, or until the world wakes it. The engine's own
 //! loop runs between `block_on` calls: it applies the faults due, takes
 //! metric samples, and lets madsim run until the next fault, sample or
-//! check (every `tick_us`), whichever comes first.
+//! check (every 100 ms of simulated time), whichever comes first, or until
+//! a driver wakes it (a panic, a fault point fired, a limit passed, the
+//! workload done).
 //!
 //! madsim's own machinery is used where it fits: a crash is madsim's
 //! `kill` (every task of the node dropped) and a restart its `restart`
@@ -49,40 +51,110 @@ use crate::node::{ClusterModel, ModelFault, Node, NodeId};
 use crate::record::{EndReason, NemesisEntry, RunRecord};
 use crate::storage::Storage;
 use crate::time::Timestamp;
-use crate::world::{sub_seed, Wakeups, World};
+use crate::world::{sub_seed, Wakeups, World, CLIENT_SIDE};
 use ::madsim::runtime::{NodeHandle as MadsimNode, Runtime};
 use ::madsim::time::TimeHandle;
 use shakedown_checkers::History;
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// Each driver's waker, by side (nodes, then the clients), so that the
+/// world can make a sleeping driver wake earlier ([`Wakeups::Timed`]).
+type Wakers = Rc<RefCell<Vec<Option<Waker>>>>;
+
+/// What a driver shares with the engine: the world, the engine's own
+/// wake-up (a driver rings it when the engine must act before its next
+/// planned instant), and the drivers' wakers.
+struct Shared {
+    world: Rc<dyn Any>,
+    engine: Rc<Notify>,
+    wakers: Wakers,
+}
+
 thread_local! {
-    /// The worlds of the madsim runs on this thread, by run number. madsim
-    /// wants a node's start function to be `Send + Sync`; a world is
-    /// neither (it is single-threaded by design), so the start function
-    /// carries the run number and looks the world up here. madsim runs
-    /// every task on the thread that called `block_on`.
-    static WORLDS: RefCell<BTreeMap<u64, Rc<dyn Any>>> = const { RefCell::new(BTreeMap::new()) };
+    /// The madsim runs on this thread, by run number. madsim wants a
+    /// node's start function to be `Send + Sync`; a world is neither (it is
+    /// single-threaded by design), so the start function carries the run
+    /// number and looks the world up here. madsim runs every task on the
+    /// thread that called `block_on`.
+    static RUNS: RefCell<BTreeMap<u64, Shared>> = const { RefCell::new(BTreeMap::new()) };
     static NEXT_RUN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-fn world_of<M: ClusterModel>(run: u64) -> Option<Rc<RefCell<World<M>>>> {
-    WORLDS.with(|w| {
-        w.borrow()
-            .get(&run)
-            .cloned()
-            .and_then(|any| any.downcast::<RefCell<World<M>>>().ok())
+type SharedOf<M> = (Rc<RefCell<World<M>>>, Rc<Notify>, Wakers);
+
+fn shared_of<M: ClusterModel>(run: u64) -> Option<SharedOf<M>> {
+    RUNS.with(|r| {
+        let runs = r.borrow();
+        let shared = runs.get(&run)?;
+        let world = shared.world.clone().downcast::<RefCell<World<M>>>().ok()?;
+        Some((world, shared.engine.clone(), shared.wakers.clone()))
     })
+}
+
+/// The world's hook for [`Wakeups::Timed`]: makes the driver of `side`
+/// wake at `due` by registering a madsim timer with its waker (outside
+/// madsim's context, or when `due` has passed, it wakes it now).
+fn wake_hook(wakers: Wakers, nodes: usize) -> Rc<dyn Fn(u32, i64)> {
+    Rc::new(move |side, due| {
+        let index = if side == CLIENT_SIDE {
+            nodes
+        } else {
+            side as usize
+        };
+        let Some(waker) = wakers.borrow().get(index).cloned().flatten() else {
+            return;
+        };
+        let Some(time) = TimeHandle::try_current() else {
+            waker.wake();
+            return;
+        };
+        let at = instant_at(&time, due);
+        let mut sleep = std::pin::pin!(time.sleep_until(at));
+        sleep.as_mut().reset(at);
+        if sleep
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready()
+        {
+            waker.wake();
+        }
+    })
+}
+
+/// madsim's `Instant` at simulated time `at_ns`.
+fn instant_at(time: &TimeHandle, at_ns: i64) -> ::madsim::time::Instant {
+    let now = i64::try_from(time.elapsed().as_nanos()).unwrap_or(i64::MAX);
+    time.now_instant() + Duration::from_nanos(at_ns.saturating_sub(now).max(0) as u64)
+}
+
+/// True when the engine must act now rather than at its next planned
+/// instant: a node panicked or failed, a fault point fired, or a limit on
+/// messages or events was passed. (The client driver also wakes it once,
+/// when the workload is done.)
+fn engine_needed<M: ClusterModel>(w: &World<M>) -> bool {
+    w.panic.is_some()
+        || w.error.is_some()
+        || !w.points.pending.is_empty()
+        || w.delivered > w.limits.messages_delivered_max
+        || w.events_handled > w.limits.events_handled_max
 }
 
 /// Simulated time inside madsim, in ns.
 fn madsim_now_ns() -> i64 {
     i64::try_from(TimeHandle::current().elapsed().as_nanos()).unwrap_or(i64::MAX)
 }
+
+/// How often the engine looks at the run when nothing else wakes it (for
+/// the wall-time limit, which it can read only outside madsim: inside,
+/// madsim answers `Instant::now()` with simulated time).
+const CHECK_EVERY_NS: i64 = 100_000_000;
 
 /// madsim fires a timer this long after its deadline.
 const MADSIM_TIMER_LAG_NS: i64 = 50;
@@ -98,48 +170,84 @@ fn now_in<M: ClusterModel>(world: &RefCell<World<M>>) -> i64 {
 /// `sleep` rounds short waits up to 1 ms).
 async fn sleep_until_ns(deadline_ns: i64) {
     let time = TimeHandle::current();
-    let now = i64::try_from(time.elapsed().as_nanos()).unwrap_or(i64::MAX);
-    let at =
-        time.now_instant() + Duration::from_nanos(deadline_ns.saturating_sub(now).max(0) as u64);
+    let at = instant_at(&time, deadline_ns);
     let mut sleep = std::pin::pin!(time.sleep_until(at));
     sleep.as_mut().reset(at);
     sleep.await;
 }
 
-/// Sleeps until `next` (simulated ns) or until notified.
-async fn wait(notify: &Notify, next: i64) {
-    if next == i64::MAX {
-        notify.notified().await;
-        return;
-    }
-    tokio::select! {
-        biased;
-        _ = notify.notified() => {}
-        _ = sleep_until_ns(next) => {}
-    }
+/// Sleeps until `next` (simulated ns), or until the side's wake-up time
+/// (which the world only ever moves earlier, through [`wake_hook`]) has
+/// come, or until notified (resume, clock changes, model faults).
+async fn wait(notify: &Notify, next: i64, until: impl Fn() -> i64, wakers: &Wakers, index: usize) {
+    let notified = notify.notified();
+    let mut notified = std::pin::pin!(notified);
+    let time = TimeHandle::current();
+    let mut sleep = (next != i64::MAX).then(|| {
+        let at = instant_at(&time, next);
+        let mut sleep = Box::pin(time.sleep_until(at));
+        sleep.as_mut().reset(at);
+        sleep
+    });
+    std::future::poll_fn(|cx| {
+        if notified.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if i64::try_from(time.elapsed().as_nanos()).unwrap_or(i64::MAX) >= until() {
+            return Poll::Ready(());
+        }
+        if let Some(s) = sleep.as_mut() {
+            if s.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+        }
+        if let Some(slot) = wakers.borrow_mut().get_mut(index) {
+            if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *slot = Some(cx.waker().clone());
+            }
+        }
+        Poll::Pending
+    })
+    .await;
 }
 
-async fn node_driver<M: ClusterModel>(run: u64, id: NodeId) {
-    let Some(world) = world_of::<M>(run) else {
+/// Drives one side (a node, or `None`: the clients) for as long as madsim
+/// lets it run.
+async fn driver<M: ClusterModel>(run: u64, node: Option<NodeId>) {
+    let Some((world, engine, wakers)) = shared_of::<M>(run) else {
         return;
     };
-    let notify = world.borrow().slots[id.index()].notify.clone();
-    loop {
-        let now = now_in(&world);
-        let next = world.borrow_mut().drive_node(id, now);
-        wait(&notify, next).await;
-    }
-}
-
-async fn client_driver<M: ClusterModel>(run: u64) {
-    let Some(world) = world_of::<M>(run) else {
-        return;
+    let notify = match node {
+        Some(id) => world.borrow().slots[id.index()].notify.clone(),
+        None => world.borrow().client_notify.clone(),
     };
-    let notify = world.borrow().client_notify.clone();
+    let index = node.map_or(world.borrow().slots.len(), NodeId::index);
+    let until = || {
+        let w = world.borrow();
+        let until = match node {
+            Some(id) => w.slots[id.index()].sleeping_until,
+            None => w.client_sleeping_until,
+        };
+        until.unwrap_or(i64::MAX)
+    };
+    let mut workload_done = false;
     loop {
         let now = now_in(&world);
-        let next = world.borrow_mut().drive_clients(now);
-        wait(&notify, next).await;
+        let next = {
+            let mut w = world.borrow_mut();
+            let next = match node {
+                Some(id) => w.drive_node(id, now),
+                None => w.drive_clients(now),
+            };
+            let done_now =
+                node.is_none() && !workload_done && w.clients.as_ref().is_some_and(|c| c.is_done());
+            workload_done |= done_now;
+            if done_now || engine_needed(&w) {
+                engine.notify_one();
+            }
+            next
+        };
+        wait(&notify, next, until, &wakers, index).await;
     }
 }
 
@@ -153,6 +261,7 @@ pub struct MadsimCluster<M: ClusterModel> {
     core: Core<M>,
     nodes: Vec<MadsimNode>,
     run: u64,
+    engine: Rc<Notify>,
     now_ns: i64,
     check_ns: i64,
 }
@@ -160,15 +269,26 @@ pub struct MadsimCluster<M: ClusterModel> {
 impl<M: ClusterModel> MadsimCluster<M> {
     /// Validates `config` and builds the cluster; nothing runs yet.
     pub fn new(config: &SimConfig, model: M) -> Result<Self, SimError> {
-        let core = Core::new(config, model, Wakeups::Notify)?;
+        let wakers: Wakers = Rc::new(RefCell::new(vec![None; config.nodes + 1]));
+        let hook = wake_hook(wakers.clone(), config.nodes);
+        let core = Core::new(config, model, Wakeups::Timed(hook))?;
         let run = NEXT_RUN.with(|n| {
             let run = n.get();
             n.set(run + 1);
             run
         });
-        WORLDS.with(|w| {
+        let engine = Rc::new(Notify::new());
+        RUNS.with(|r| {
             let world: Rc<dyn Any> = core.world.clone();
-            w.borrow_mut().insert(run, world);
+            let engine = engine.clone();
+            r.borrow_mut().insert(
+                run,
+                Shared {
+                    world,
+                    engine,
+                    wakers,
+                },
+            );
         });
         let rt = Runtime::with_seed_and_config(
             sub_seed(config.seed, "madsim"),
@@ -180,7 +300,7 @@ impl<M: ClusterModel> MadsimCluster<M> {
             nodes.push(
                 rt.create_node()
                     .name(id.name())
-                    .init(move || node_driver::<M>(run, id))
+                    .init(move || driver::<M>(run, Some(id)))
                     .build(),
             );
         }
@@ -188,7 +308,7 @@ impl<M: ClusterModel> MadsimCluster<M> {
             nodes.push(
                 rt.create_node()
                     .name("clients")
-                    .init(move || client_driver::<M>(run))
+                    .init(move || driver::<M>(run, None))
                     .build(),
             );
         }
@@ -197,11 +317,9 @@ impl<M: ClusterModel> MadsimCluster<M> {
             core,
             nodes,
             run,
+            engine,
             now_ns: 0,
-            check_ns: i64::try_from(config.tick_us)
-                .unwrap_or(1000)
-                .saturating_mul(1000)
-                .max(1),
+            check_ns: CHECK_EVERY_NS,
         })
     }
 
@@ -217,10 +335,21 @@ impl<M: ClusterModel> MadsimCluster<M> {
     /// still to run): the faults due at `until_ns` are then applied before
     /// any node runs at that instant, as on the other engines, and drivers
     /// never see a time before it.
+    ///
+    /// A driver that needs the engine sooner (see [`engine_needed`]) wakes
+    /// it: the engine then stops at madsim's time, after every task due then
+    /// has run.
     fn run_until(&mut self, until_ns: i64) {
         let wake = until_ns.saturating_sub(MADSIM_TIMER_LAG_NS + 1);
-        self.rt.block_on(sleep_until_ns(wake));
-        self.now_ns = until_ns.max(self.now_ns);
+        let engine = self.engine.clone();
+        let woken = self.rt.block_on(async move {
+            tokio::select! {
+                biased;
+                _ = engine.notified() => Some(madsim_now_ns()),
+                _ = sleep_until_ns(wake) => None,
+            }
+        });
+        self.now_ns = woken.unwrap_or(until_ns).max(self.now_ns);
         let mut w = self.core.world.borrow_mut();
         w.now_ns = w.now_ns.max(self.now_ns);
     }
@@ -287,7 +416,7 @@ impl<M: ClusterModel> MadsimCluster<M> {
 impl<M: ClusterModel> Drop for MadsimCluster<M> {
     fn drop(&mut self) {
         let run = self.run;
-        WORLDS.with(|w| w.borrow_mut().remove(&run));
+        RUNS.with(|r| r.borrow_mut().remove(&run));
     }
 }
 

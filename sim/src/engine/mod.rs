@@ -157,7 +157,7 @@ impl<M: ClusterModel> Core<M> {
     pub(crate) fn new(config: &SimConfig, model: M, wakeups: Wakeups) -> Result<Self, SimError> {
         let wall_every = match wakeups {
             Wakeups::Agenda(_) => WALL_CHECK_EVERY_DISCRETE,
-            Wakeups::Notify => 1,
+            Wakeups::Notify | Wakeups::Timed(_) => 1,
         };
         config.validate()?;
         model
