@@ -80,6 +80,9 @@ pub(crate) enum Wakeups {
     /// wake at the new, earlier time `due` instead (madsim: a timer for
     /// that task, rather than waking it now only for it to sleep again).
     /// Arguments: the side (a node index or [`CLIENT_SIDE`]) and `due`.
+    /// Only the madsim engine uses it, and it is built only with
+    /// `--cfg madsim`.
+    #[cfg_attr(not(madsim), allow(dead_code))]
     Timed(Rc<dyn Fn(u32, i64)>),
 }
 
