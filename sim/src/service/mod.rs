@@ -12,7 +12,9 @@
 //! Nothing here names an engine type. A service's own code talks to its
 //! peers over `turmoil::net::{TcpListener, TcpStream, UdpSocket}` with the
 //! host names `n0`, `n1`, ... (that is the premise: the code users already
-//! write for turmoil tests). The engine lives in [`turmoil_async`].
+//! write for turmoil tests). The cluster lives in [`cluster`], each engine
+//! under it in its own file ([`turmoil`]; `madsim` in a `--cfg madsim`
+//! build).
 //!
 //! # What each fault does to a service
 //!
@@ -37,9 +39,12 @@
 //! `biased;` in every `tokio::select!`: turmoil seeds tokio's own RNG only
 //! when built with `--cfg tokio_unstable`.
 
-mod turmoil_async;
+mod cluster;
+#[cfg(madsim)]
+mod madsim;
+mod turmoil;
 
-pub use turmoil_async::{run_service, ServiceCluster};
+pub use cluster::{run_service, ServiceCluster};
 
 use crate::control::NodeStatus;
 use crate::node::{ClientResponse, NodeId, NodeRng};

@@ -1,8 +1,13 @@
-//! The turmoil engine for async services: each node a turmoil host running
-//! the user's [`ServiceModel::serve`], one more host running every client
-//! process through [`ServiceModel::call`]; faults map onto turmoil's own
-//! (partition, hold, crash, bounce, per-link latency and fail rate) or onto
-//! the per-node services (clocks, disk).
+//! An async service cluster, engine-neutral: each node a host of the
+//! engine running the user's [`ServiceModel::serve`], one more host running
+//! every client process through [`ServiceModel::call`]; the recorder, the
+//! workload, the fault driver and the [`Control`] surface are written once
+//! here. What an engine does (hosts, stepping, crash and restart, links)
+//! lives in one file per engine: [`super::turmoil`] (faults map onto
+//! turmoil's partition, hold, crash, bounce, per-link latency and fail rate)
+//! and, in a `--cfg madsim` build, `super::madsim` (madsim's kill, restart,
+//! pause and link clogging). Clock faults and the disk are the per-node
+//! services' own.
 
 use super::{ClientHandle, NodeHandle, Op, ServiceModel, Services, UNSUPPORTED_FAULTS};
 use crate::clients::error_value;
@@ -17,6 +22,9 @@ use crate::time::Timestamp;
 use crate::trace::TraceEntry;
 use crate::workload::{Generator, OpLimit, Pacing, Workload};
 use crate::world::sub_seed;
+pub(super) use super::turmoil::TurmoilBackend;
+#[cfg(madsim)]
+pub(super) use super::madsim::MadsimBackend;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shakedown_checkers::{Event, EventType, History, Process, Value};
@@ -26,14 +34,76 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// Name of the host that runs the client processes.
-const CLIENTS_HOST: &str = "clients";
+pub(super) const CLIENTS_HOST: &str = "clients";
 
-/// Simulated time inside a turmoil host, ns.
-fn host_now_ns() -> i64 {
-    turmoil::sim_elapsed().map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+/// The async runtime the hosts' tasks run on: simulated time, sleeping,
+/// timeouts and local tasks, for the code of this file (the user's code
+/// uses its own `tokio`, which is the engine's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Rt {
+    /// turmoil's hosts (tokio's current-thread runtime, turmoil's clock).
+    Turmoil,
+    /// madsim's nodes.
+    #[cfg(madsim)]
+    Madsim,
+}
+
+impl Rt {
+    /// Simulated time inside a host, ns.
+    pub(super) fn now_ns(self) -> i64 {
+        match self {
+            Rt::Turmoil => super::turmoil::host_now_ns(),
+            #[cfg(madsim)]
+            Rt::Madsim => super::madsim::host_now_ns(),
+        }
+    }
+
+    /// Sleeps until simulated time `at` (ns).
+    async fn sleep_until_ns(self, at: i64) {
+        let now = self.now_ns();
+        if at > now {
+            let d = Duration::from_nanos((at - now) as u64);
+            match self {
+                Rt::Turmoil => tokio::time::sleep(d).await,
+                #[cfg(madsim)]
+                Rt::Madsim => ::madsim::time::sleep(d).await,
+            }
+        }
+    }
+
+    /// `fut`, unless `d` passes first (`None`).
+    async fn timeout<F: Future>(self, d: Duration, fut: F) -> Option<F::Output> {
+        match self {
+            Rt::Turmoil => tokio::time::timeout(d, fut).await.ok(),
+            #[cfg(madsim)]
+            Rt::Madsim => ::madsim::time::timeout(d, fut).await.ok(),
+        }
+    }
+
+    /// Runs every future as a task of the current host and waits for all.
+    async fn join_tasks(self, tasks: Vec<Pin<Box<dyn Future<Output = ()>>>>) {
+        match self {
+            Rt::Turmoil => {
+                let handles: Vec<_> = tasks.into_iter().map(tokio::task::spawn_local).collect();
+                for h in handles {
+                    let _ = h.await;
+                }
+            }
+            #[cfg(madsim)]
+            Rt::Madsim => {
+                let handles: Vec<_> = tasks
+                    .into_iter()
+                    .map(::madsim::task::spawn_local)
+                    .collect();
+                for h in handles {
+                    let _ = h.await;
+                }
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -48,14 +118,16 @@ struct Caught<F: Future> {
     fut: Pin<Box<F>>,
     node: NodeId,
     during: String,
+    rt: Rt,
 }
 
 impl<F: Future> Caught<F> {
-    fn new(fut: F, node: NodeId, during: String) -> Self {
+    fn new(rt: Rt, fut: F, node: NodeId, during: String) -> Self {
         Caught {
             fut: Box::pin(fut),
             node,
             during,
+            rt,
         }
     }
 }
@@ -73,7 +145,7 @@ impl<F: Future> Future for Caught<F> {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(mut p) => {
-                p.at_ns = host_now_ns();
+                p.at_ns = this.rt.now_ns();
                 Poll::Ready(Err(p))
             }
         }
@@ -81,7 +153,7 @@ impl<F: Future> Future for Caught<F> {
 }
 
 /// The client side: the workload, Jepsen's process numbering, final reads.
-struct ClientsState {
+pub(super) struct ClientsState {
     count: usize,
     nodes: usize,
     workload: Workload,
@@ -123,7 +195,7 @@ impl ClientsState {
 }
 
 /// What the run records, shared by the engine and the hosts.
-struct Recorder {
+pub(super) struct Recorder {
     history: Vec<Event>,
     digest: Digest,
     trace: Option<Vec<TraceEntry>>,
@@ -158,7 +230,7 @@ impl Recorder {
         self.history.push(event);
     }
 
-    fn panicked(&mut self, panic: Box<NodePanic>) {
+    pub(super) fn panicked(&mut self, panic: Box<NodePanic>) {
         tracing::error!(node = %panic.node, sim_ns = panic.at_ns, message = %panic.message, "service panicked");
         if self.panic.is_none() {
             self.panic = Some(panic);
@@ -166,22 +238,24 @@ impl Recorder {
     }
 }
 
-type Shared<T> = Rc<RefCell<T>>;
+pub(super) type Shared<T> = Rc<RefCell<T>>;
 
-async fn node_host<M: ServiceModel>(
+/// The software of node `id`'s host: the user's `serve`, caught.
+pub(super) async fn node_host<M: ServiceModel>(
+    rt: Rt,
     model: Rc<M>,
     services: Shared<Services>,
     recorder: Shared<Recorder>,
     id: NodeId,
-) -> turmoil::Result {
+) {
     let handle = NodeHandle::new(id, services);
     let during = format!("serve (incarnation {})", handle.incarnation());
-    let served = Caught::new(async move { model.serve(handle).await }, id, during.clone()).await;
+    let served = Caught::new(rt, async move { model.serve(handle).await }, id, during.clone()).await;
     let failure = match served {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(Box::new(NodePanic {
             node: id,
-            at_ns: host_now_ns(),
+            at_ns: rt.now_ns(),
             during,
             message: format!("serve returned an error: {e}"),
             location: None,
@@ -192,19 +266,17 @@ async fn node_host<M: ServiceModel>(
     if let Some(p) = failure {
         recorder.borrow_mut().panicked(p);
     }
-    Ok(())
-}
-
-async fn sleep_until_ns(at: i64) {
-    let now = host_now_ns();
-    if at > now {
-        tokio::time::sleep(Duration::from_nanos((at - now) as u64)).await;
-    }
 }
 
 /// Performs one op for client slot `c`; false if the adapter panicked.
-async fn one_op<M: ServiceModel>(model: &M, rec: &Shared<Recorder>, c: usize, op: Op) -> bool {
-    let now = host_now_ns();
+async fn one_op<M: ServiceModel>(
+    rt: Rt,
+    model: &M,
+    rec: &Shared<Recorder>,
+    c: usize,
+    op: Op,
+) -> bool {
+    let now = rt.now_ns();
     let (process, handle, timeout_ms) = {
         let mut r = rec.borrow_mut();
         let process = r.clients.processes[c];
@@ -232,16 +304,16 @@ async fn one_op<M: ServiceModel>(model: &M, rec: &Shared<Recorder>, c: usize, op
     };
     let (f, key, value) = (op.f.clone(), op.key.clone(), op.value.clone());
     let during = format!("client adapter, process {process}, {f}");
-    let call = Caught::new(model.call(&handle, op), handle.node, during);
-    let resp = match tokio::time::timeout(Duration::from_millis(timeout_ms), call).await {
-        Ok(Ok(resp)) => resp,
-        Ok(Err(panic)) => {
+    let call = Caught::new(rt, model.call(&handle, op), handle.node, during);
+    let resp = match rt.timeout(Duration::from_millis(timeout_ms), call).await {
+        Some(Ok(resp)) => resp,
+        Some(Err(panic)) => {
             rec.borrow_mut().panicked(panic);
             return false;
         }
-        Err(_) => ClientResponse::unknown("timeout"),
+        None => ClientResponse::unknown("timeout"),
     };
-    let now = host_now_ns();
+    let now = rt.now_ns();
     let mut r = rec.borrow_mut();
     let (kind, value, error) = match resp {
         ClientResponse::Ok(v) => (EventType::Ok, v, None),
@@ -270,20 +342,20 @@ async fn one_op<M: ServiceModel>(model: &M, rec: &Shared<Recorder>, c: usize, op
 }
 
 /// One client slot: main phase, then its share of the final reads.
-async fn client_slot<M: ServiceModel>(model: Rc<M>, rec: Shared<Recorder>, c: usize) {
+async fn client_slot<M: ServiceModel>(rt: Rt, model: Rc<M>, rec: Shared<Recorder>, c: usize) {
     let first = rec.borrow_mut().clients.pause_ns();
-    sleep_until_ns(host_now_ns().saturating_add(first)).await;
+    rt.sleep_until_ns(rt.now_ns().saturating_add(first)).await;
     loop {
-        let invoked = host_now_ns();
+        let invoked = rt.now_ns();
         let Some(op) = rec.borrow_mut().clients.next_main(invoked) else {
             break;
         };
-        if !one_op(model.as_ref(), &rec, c, op).await {
+        if !one_op(rt, model.as_ref(), &rec, c, op).await {
             return;
         }
         // Rate pacing spaces invocations, as the callback engine does.
         let pause = rec.borrow_mut().clients.pause_ns();
-        sleep_until_ns(invoked.saturating_add(pause)).await;
+        rt.sleep_until_ns(invoked.saturating_add(pause)).await;
     }
     let final_at = {
         let mut r = rec.borrow_mut();
@@ -295,12 +367,13 @@ async fn client_slot<M: ServiceModel>(model: Rc<M>, rec: Shared<Recorder>, c: us
         loop {
             let ready = {
                 let r = rec.borrow();
-                r.clients.main_done == r.clients.count && host_now_ns() >= at
+                r.clients.main_done == r.clients.count && rt.now_ns() >= at
             };
             if ready {
                 break;
             }
-            sleep_until_ns(host_now_ns().max(at).saturating_add(1_000_000)).await;
+            rt.sleep_until_ns(rt.now_ns().max(at).saturating_add(1_000_000))
+                .await;
         }
         loop {
             let key = {
@@ -317,7 +390,7 @@ async fn client_slot<M: ServiceModel>(model: Rc<M>, rec: Shared<Recorder>, c: us
                 key,
                 value: Value::Nil,
             };
-            if !one_op(model.as_ref(), &rec, c, op).await {
+            if !one_op(rt, model.as_ref(), &rec, c, op).await {
                 return;
             }
         }
@@ -325,32 +398,55 @@ async fn client_slot<M: ServiceModel>(model: Rc<M>, rec: Shared<Recorder>, c: us
     rec.borrow_mut().clients.done += 1;
 }
 
-async fn clients_host<M: ServiceModel>(model: Rc<M>, rec: Shared<Recorder>) -> turmoil::Result {
+/// The software of the clients' host: one task per client slot.
+pub(super) async fn clients_host<M: ServiceModel>(rt: Rt, model: Rc<M>, rec: Shared<Recorder>) {
     let count = rec.borrow().clients.count;
-    let tasks: Vec<_> = (0..count)
-        .map(|c| tokio::task::spawn_local(client_slot(model.clone(), rec.clone(), c)))
+    let tasks: Vec<Pin<Box<dyn Future<Output = ()>>>> = (0..count)
+        .map(|c| {
+            Box::pin(client_slot(rt, model.clone(), rec.clone(), c))
+                as Pin<Box<dyn Future<Output = ()>>>
+        })
         .collect();
-    for t in tasks {
-        let _ = t.await;
-    }
-    Ok(())
+    rt.join_tasks(tasks).await;
 }
 
-/// What the engine last told turmoil about one pair of hosts.
+/// What the engine last told the backend about one pair of hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LinkState {
+pub(super) enum LinkState {
     Healthy,
     Held,
     /// Cut in the directions marked (a -> b, b -> a).
     Cut(bool, bool),
 }
 
-/// An async service cluster on turmoil. Build it with
-/// [`ServiceCluster::new`], break it through [`Control`], advance it with
-/// [`ServiceCluster::step`], collect the record with
-/// [`ServiceCluster::finish`]; [`run_service`] does all of that.
+/// A panic the runtime swallowed: message, location, backtrace.
+pub(super) type Stray = (String, Option<String>, String);
+
+/// The engine under a service cluster (one file per engine).
+enum Backend {
+    Turmoil(TurmoilBackend),
+    #[cfg(madsim)]
+    Madsim(MadsimBackend),
+}
+
+/// Calls the same method on whichever engine runs the cluster.
+macro_rules! on_backend {
+    ($backend:expr, $b:ident => $call:expr) => {
+        match $backend {
+            Backend::Turmoil($b) => $call,
+            #[cfg(madsim)]
+            Backend::Madsim($b) => $call,
+        }
+    };
+}
+
+/// An async service cluster on turmoil (or, in a `--cfg madsim` build, on
+/// madsim: `engine = "madsim"`). Build it with [`ServiceCluster::new`],
+/// break it through [`Control`], advance it with [`ServiceCluster::step`],
+/// collect the record with [`ServiceCluster::finish`]; [`run_service`]
+/// does all of that.
 pub struct ServiceCluster<M: ServiceModel> {
-    sim: turmoil::Sim<'static>,
+    backend: Backend,
     model: Rc<M>,
     services: Shared<Services>,
     recorder: Shared<Recorder>,
@@ -369,10 +465,6 @@ pub struct ServiceCluster<M: ServiceModel> {
     wall: crate::engine::WallLimit,
 }
 
-fn duration_of_ns(ns: u64) -> Duration {
-    Duration::from_nanos(ns)
-}
-
 impl<M: ServiceModel> ServiceCluster<M> {
     /// Validates `config` and builds the cluster; nothing runs yet.
     pub fn new(config: &SimConfig, model: M) -> Result<Self, SimError> {
@@ -380,14 +472,17 @@ impl<M: ServiceModel> ServiceCluster<M> {
         model
             .validate(config.nodes)
             .map_err(|m| SimError::Config(format!("model `{}`: {m}", model.name())))?;
-        if let Some(engine) = config
-            .engine
-            .filter(|e| *e != crate::engine::Engine::Turmoil)
-        {
-            return Err(SimError::Config(format!(
-                "engine `{engine}` cannot run an async service: services run on turmoil"
-            )));
-        }
+        let rt = match config.engine.unwrap_or(crate::engine::Engine::Turmoil) {
+            crate::engine::Engine::Turmoil => Rt::Turmoil,
+            #[cfg(madsim)]
+            crate::engine::Engine::Madsim => Rt::Madsim,
+            engine => {
+                return Err(SimError::Config(format!(
+                    "engine `{engine}` cannot run an async service: services run on turmoil{}",
+                    if cfg!(madsim) { " or madsim" } else { "" }
+                )))
+            }
+        };
         if config.network.duplicate_rate > 0.0 {
             return Err(SimError::Config(format!(
                 "network: duplicate_rate {} cannot apply to an async service: {}",
@@ -405,29 +500,13 @@ impl<M: ServiceModel> ServiceCluster<M> {
             }
             crate::faults::check_schedule(config, &model.roles(), &[])?;
         }
-        let tick = Duration::from_micros(config.tick_us);
-        let base = config.network.latency.base_ns;
-        let mut builder = turmoil::Builder::new();
-        builder
-            .tick_duration(tick)
-            .simulation_duration(Duration::from_millis(config.duration_ms) + tick * 4)
-            .epoch(SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600))
-            .rng_seed(sub_seed(config.seed, "turmoil"))
-            .min_message_latency(duration_of_ns(base))
-            .max_message_latency(duration_of_ns(
-                base.saturating_add(config.network.latency.jitter_ns),
-            ));
-        if config.network.loss_rate > 0.0 {
-            builder.fail_rate(config.network.loss_rate);
-        }
-        let mut sim = builder.build();
-
         let model = Rc::new(model);
-        let services = Rc::new(RefCell::new(Services::new(
-            config.seed,
-            config.nodes,
-            host_now_ns,
-        )));
+        let now: fn() -> i64 = match rt {
+            Rt::Turmoil => super::turmoil::host_now_ns,
+            #[cfg(madsim)]
+            Rt::Madsim => super::madsim::host_now_ns,
+        };
+        let services = Rc::new(RefCell::new(Services::new(config.seed, config.nodes, now)));
         let recorder = Rc::new(RefCell::new(Recorder {
             history: Vec::new(),
             digest: Digest::default(),
@@ -449,25 +528,29 @@ impl<M: ServiceModel> ServiceCluster<M> {
             },
             counters: vec![NodeCounters::default(); config.nodes],
         }));
-        let mut hosts = Vec::with_capacity(config.nodes);
-        for i in 0..config.nodes {
-            let id = NodeId::from_index(i);
-            let name = id.name();
-            let (m, s, r) = (model.clone(), services.clone(), recorder.clone());
-            sim.host(name.as_str(), move || {
-                node_host(m.clone(), s.clone(), r.clone(), id)
-            });
-            hosts.push(name);
-        }
-        if config.clients > 0 {
-            let (m, r) = (model.clone(), recorder.clone());
-            sim.host(CLIENTS_HOST, move || clients_host(m.clone(), r.clone()));
-        }
+        let hosts: Vec<String> = (0..config.nodes)
+            .map(|i| NodeId::from_index(i).name())
+            .collect();
+        let backend = match rt {
+            Rt::Turmoil => Backend::Turmoil(TurmoilBackend::new(
+                config,
+                model.clone(),
+                services.clone(),
+                recorder.clone(),
+            )),
+            #[cfg(madsim)]
+            Rt::Madsim => Backend::Madsim(MadsimBackend::new(
+                config,
+                model.clone(),
+                services.clone(),
+                recorder.clone(),
+            )),
+        };
         let interval_ns = i64::try_from(config.metrics_interval_ms)
             .unwrap_or(i64::MAX / 1_000_000)
             .saturating_mul(1_000_000);
         Ok(ServiceCluster {
-            sim,
+            backend,
             model,
             services,
             recorder,
@@ -494,10 +577,11 @@ impl<M: ServiceModel> ServiceCluster<M> {
 
     /// Simulated time now, ns.
     pub fn now_ns(&self) -> i64 {
-        i64::try_from(self.sim.elapsed().as_nanos()).unwrap_or(i64::MAX)
+        on_backend!(&self.backend, b => b.now_ns())
     }
 
-    /// One engine tick: due faults, a metric sample if due, then every host.
+    /// One engine step (a turmoil tick; on madsim, up to the next fault,
+    /// sample or tick): due faults, a metric sample if due, then every host.
     pub fn step(&mut self) -> Result<(), SimError> {
         let now = self.now_ns();
         let mut faults = std::mem::take(&mut self.faults);
@@ -512,16 +596,18 @@ impl<M: ServiceModel> ServiceCluster<M> {
             self.next_sample_ns = now.saturating_add(self.interval_ns);
         }
         let at_ms = (now / 1_000_000) as u64;
-        let (stepped, stray) = crate::panic::with_strays(|| self.sim.step());
-        if let Err(e) = stepped {
-            return Err(SimError::Engine {
-                at_ms,
-                message: e.to_string(),
-            });
+        let until = self
+            .faults
+            .next_due_ns()
+            .unwrap_or(i64::MAX)
+            .min(self.next_sample_ns);
+        let (stepped, stray) = on_backend!(&mut self.backend, b => b.advance(until));
+        if let Err(message) = stepped {
+            return Err(SimError::Engine { at_ms, message });
         }
         if let Some((message, location, backtrace)) = stray {
-            // tokio caught it and dropped the task; the node carried on
-            // without it. turmoil does not say which host was running.
+            // The runtime caught it (tokio dropped the task and the node
+            // carried on; madsim stopped). Neither says which host ran.
             let node = LAST_POLLED.with(std::cell::Cell::get);
             self.recorder.borrow_mut().panicked(Box::new(NodePanic {
                 node,
@@ -661,15 +747,11 @@ impl<M: ServiceModel> ServiceCluster<M> {
         }
     }
 
-    fn host_name(&self, i: u32) -> &str {
-        self.hosts
-            .get(i as usize)
-            .map_or(CLIENTS_HOST, String::as_str)
-    }
-
-    /// Tells turmoil the state every link should be in now (cut links
-    /// dropped, links of paused nodes held), touching only what changed.
+    /// Tells the engine the state every link should be in now (cut links
+    /// dropped, links of paused nodes held where the engine pauses by
+    /// holding links), touching only what changed.
     fn apply_links(&mut self) {
+        let holds = on_backend!(&self.backend, b => b.pause_holds_links());
         let n = self.hosts.len() as u32;
         // The clients host (index n) exists only with clients.
         let last = if self.recorder.borrow().clients.count > 0 {
@@ -683,7 +765,7 @@ impl<M: ServiceModel> ServiceCluster<M> {
                 let ba = self.cut.contains(&(b, a));
                 let want = if ab || ba {
                     LinkState::Cut(ab, ba)
-                } else if self.paused.contains(&a) || self.paused.contains(&b) {
+                } else if holds && (self.paused.contains(&a) || self.paused.contains(&b)) {
                     LinkState::Held
                 } else {
                     LinkState::Healthy
@@ -696,24 +778,7 @@ impl<M: ServiceModel> ServiceCluster<M> {
                 if had == want {
                     continue;
                 }
-                let (ha, hb) = (self.host_name(a).to_owned(), self.host_name(b).to_owned());
-                match want {
-                    LinkState::Healthy => self.sim.release(ha.as_str(), hb.as_str()),
-                    LinkState::Held => self.sim.hold(ha.as_str(), hb.as_str()),
-                    LinkState::Cut(true, true) => {
-                        self.sim.repair(ha.as_str(), hb.as_str());
-                        self.sim.partition(ha.as_str(), hb.as_str());
-                    }
-                    LinkState::Cut(ab, ba) => {
-                        self.sim.repair(ha.as_str(), hb.as_str());
-                        if ab {
-                            self.sim.partition_oneway(ha.as_str(), hb.as_str());
-                        }
-                        if ba {
-                            self.sim.partition_oneway(hb.as_str(), ha.as_str());
-                        }
-                    }
-                }
+                on_backend!(&mut self.backend, be => be.set_link(a, b, want));
                 self.links.insert((a, b), want);
             }
         }
@@ -793,7 +858,7 @@ impl<M: ServiceModel> Control for ServiceCluster<M> {
             state.gauges.clear();
         }
         tracing::info!(node = %node, sim_ns = self.now_ns(), "crash");
-        self.sim.crash(self.hosts[node.index()].as_str());
+        on_backend!(&mut self.backend, b => b.crash(node.index()));
         if self.paused.remove(&node.0) {
             self.apply_links();
         }
@@ -812,7 +877,7 @@ impl<M: ServiceModel> Control for ServiceCluster<M> {
             state.incarnation += 1;
         }
         tracing::info!(node = %node, sim_ns = self.now_ns(), "restart");
-        self.sim.bounce(self.hosts[node.index()].as_str());
+        on_backend!(&mut self.backend, b => b.restart(node.index()));
         Ok(Applied::Changed)
     }
 
@@ -827,6 +892,7 @@ impl<M: ServiceModel> Control for ServiceCluster<M> {
             state.status = NodeStatus::Paused;
         }
         self.paused.insert(node.0);
+        on_backend!(&mut self.backend, b => b.pause(node.index()));
         self.apply_links();
         Ok(Applied::Changed)
     }
@@ -842,6 +908,7 @@ impl<M: ServiceModel> Control for ServiceCluster<M> {
             state.status = NodeStatus::Up;
         }
         self.paused.remove(&node.0);
+        on_backend!(&mut self.backend, b => b.resume(node.index()));
         self.apply_links();
         Ok(Applied::Changed)
     }
@@ -902,24 +969,8 @@ impl<M: ServiceModel> Control for ServiceCluster<M> {
         if from == to {
             return Ok(Applied::NoChange);
         }
-        let (a, b) = (
-            self.hosts[from.index()].clone(),
-            self.hosts[to.index()].clone(),
-        );
-        // turmoil's links are undirected: a change to a -> b is a change
-        // to b -> a too.
-        if let Some(l) = update.latency {
-            self.sim
-                .set_link_latency(a.as_str(), b.as_str(), duration_of_ns(l.base_ns));
-            self.sim.set_link_max_message_latency(
-                a.as_str(),
-                b.as_str(),
-                duration_of_ns(l.base_ns.saturating_add(l.jitter_ns)),
-            );
-        }
-        if let Some(rate) = update.loss_rate {
-            self.sim.set_link_fail_rate(a.as_str(), b.as_str(), rate);
-        }
+        on_backend!(&mut self.backend, b => b.update_link(from.index(), to.index(), update))
+            .map_err(ControlError::BadValue)?;
         Ok(Applied::Changed)
     }
 
