@@ -5,8 +5,9 @@
 # the whole simulator (determinism, limits, every nemesis fault, fault
 # points: each on every engine built in, madsim included), and the CLI
 # tests that compare the shipped scenarios' verdicts across engines, run
-# and replay on madsim, and check determinism there. Lints the madsim
-# code too. Ends with the same summary line as ci/test.sh.
+# and replay on madsim, and check determinism there; and the async service
+# example (examples/redis-failover), whose one source runs on madsim in
+# this build. Lints the madsim code too. Ends with the same summary line as ci/test.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,10 @@ cargo test -p shakedown-cli --no-fail-fast --target-dir "$target" \
     --test engines --test run_cli --test scenario_format -- --nocapture 2>&1 | tee -a "$log"
 cli_status=${PIPESTATUS[0]}
 
+echo "== cargo test (--cfg madsim): an unmodified tokio service on madsim (examples/redis-failover)"
+cargo test -p shakedown-redis-failover --no-fail-fast --target-dir "$target" -- --nocapture 2>&1 | tee -a "$log"
+service_status=${PIPESTATUS[0]}
+
 grep -E '^test result:' "$log" | awk '
     { for (i = 1; i < NF; i++) {
           if ($(i + 1) ~ /^passed/) p += $i
@@ -36,4 +41,5 @@ grep -E '^test result:' "$log" | awk '
           if ($(i + 1) ~ /^ignored/) s += $i } }
     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
 if [ "$status" -ne 0 ]; then exit "$status"; fi
-exit "$cli_status"
+if [ "$cli_status" -ne 0 ]; then exit "$cli_status"; fi
+exit "$service_status"

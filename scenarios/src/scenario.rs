@@ -81,6 +81,17 @@ impl Engine {
         }
     }
 
+    /// The engine a service runs on when its file names none: madsim in a
+    /// `--cfg madsim` build (a service written against madsim's tokio shim
+    /// uses madsim's sockets and timers there), turmoil otherwise.
+    pub fn service_default() -> Engine {
+        if cfg!(madsim) {
+            Engine::Madsim
+        } else {
+            Engine::Turmoil
+        }
+    }
+
     /// Whether this binary can run the engine.
     pub fn is_built_in(self) -> bool {
         self.sim().is_some()
@@ -106,10 +117,10 @@ impl Engine {
                 shakedown_sim::engine::MADSIM_BUILD_HINT
             ));
         }
-        if service && self != Engine::Turmoil {
+        if service && self == Engine::Discrete {
             return Some(format!(
                 "engine `{}` runs callback models, and `{model}` is an async service, \
-                 which runs on turmoil (leave `engine` out, or write engine = \"turmoil\")",
+                 which runs on turmoil or madsim (leave `engine` out, or write engine = \"turmoil\")",
                 self.name()
             ));
         }
@@ -735,7 +746,7 @@ impl Scenario {
             .is_some_and(|m| m.is_service());
         let engine = match &file.cluster.engine {
             Some(e) => *e.get_ref(),
-            None if service => Engine::Turmoil,
+            None if service => Engine::service_default(),
             None => Engine::Discrete,
         };
         let mut scenario = Scenario {

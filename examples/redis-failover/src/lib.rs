@@ -28,6 +28,13 @@ use std::rc::Rc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::time::{sleep, timeout, Instant};
+// One source, two engines. This crate's `tokio` is madsim's shim
+// (`madsim-tokio`): plain tokio in a normal build, madsim's simulated tokio
+// in a `--cfg madsim` build. The sockets are turmoil's in a normal build
+// (the turmoil engine) and `tokio::net`, that is madsim's, under madsim.
+#[cfg(madsim)]
+use tokio::net::{TcpListener, TcpStream};
+#[cfg(not(madsim))]
 use turmoil::net::{TcpListener, TcpStream};
 
 /// The port every node listens on.
@@ -129,8 +136,10 @@ struct State {
 async fn request(host: &str, line: &str, wait: Duration) -> Option<String> {
     let call = async {
         let stream = TcpStream::connect((host, PORT)).await.ok()?;
-        let (r, mut w) = stream.into_split();
+        let (r, mut w) = tokio::io::split(stream);
         w.write_all(format!("{line}\n").as_bytes()).await.ok()?;
+        // madsim's TcpStream sends on flush only (a no-op on real sockets).
+        w.flush().await.ok()?;
         BufReader::new(r).lines().next_line().await.ok()?
     };
     timeout(wait, call).await.ok().flatten()
@@ -215,11 +224,12 @@ impl ServiceModel for RedisFailover {
             let (stream, _) = listener.accept().await?;
             let (node, state, settings) = (node.clone(), state.clone(), self.settings.clone());
             tokio::task::spawn_local(async move {
-                let (r, mut w) = stream.into_split();
+                let (r, mut w) = tokio::io::split(stream);
                 let mut lines = BufReader::new(r).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
                     let reply = handle(&node, &state, &settings, &line);
-                    if w.write_all(format!("{reply}\n").as_bytes()).await.is_err() {
+                    let sent = w.write_all(format!("{reply}\n").as_bytes()).await;
+                    if sent.is_err() || w.flush().await.is_err() {
                         break;
                     }
                 }

@@ -107,7 +107,10 @@ fn a_service_runs_on_turmoil_and_refuses_the_discrete_engine() {
     let scenario =
         shakedown::scenario::Scenario::load("scenarios/partitioned-primary.toml", &registry)
             .unwrap();
-    assert_eq!(scenario.engine(), shakedown::scenario::Engine::Turmoil);
+    assert_eq!(
+        scenario.engine(),
+        shakedown::scenario::Engine::service_default()
+    );
     let mut overridden = scenario.clone();
     let err = overridden
         .set_engine(shakedown::scenario::Engine::Discrete, &registry)
@@ -130,4 +133,71 @@ fn a_service_runs_on_turmoil_and_refuses_the_discrete_engine() {
         .to_string();
     assert!(err.contains(&format!("discrete.toml:{line}:10")), "{err}");
     assert!(err.contains("runs on turmoil"), "{err}");
+}
+
+/// Every scenario of this crate gives its expected verdict on its engine:
+/// turmoil in a normal build, madsim in a `--cfg madsim` build (one source:
+/// this crate's `tokio` is madsim's shim, its sockets chosen by cfg). Prints a row per
+/// engine (`-- --nocapture`): scenario, engine, verdict, seeds, simulated
+/// over wall time. On madsim the same seed also gives identical bytes.
+#[test]
+fn every_scenario_gives_its_verdict_on_every_engine() {
+    use shakedown::runner::{self, ArtifactsMode, Progress, SweepOptions};
+    use shakedown::scenario::{Engine, Scenario};
+    let registry = shakedown_redis_failover::registry();
+    // This crate's sockets and timers are turmoil's in a normal build and
+    // madsim's in a madsim build: each build runs it on its engine.
+    let engines = [Engine::service_default()];
+    for path in [
+        "scenarios/partitioned-primary.toml",
+        "scenarios/lost-adds.toml",
+        "scenarios/min-replicas.toml",
+    ] {
+        for &engine in &engines {
+            let mut scenario = Scenario::load(path, &registry).unwrap();
+            scenario.set_engine(engine, &registry).unwrap();
+            let options = SweepOptions {
+                artifacts: ArtifactsMode::None,
+                progress: Progress::Quiet,
+                ..SweepOptions::default()
+            };
+            let sweep = runner::sweep(&scenario, &registry, &options).unwrap();
+            let wall = sweep.wall.as_secs_f64().max(1e-9);
+            let verdict = match sweep.first_invalid() {
+                Some(r) => format!("invalid at {:#x}", r.seed),
+                None => sweep.counts_line(),
+            };
+            println!(
+                "{path:<38} {:<8} {verdict:<16} {:>2} seeds {:>7.1}x sim/wall ({})",
+                engine.name(),
+                sweep.runs.len(),
+                sweep.sim_time().as_secs_f64() / wall,
+                sweep.status().describe()
+            );
+            assert_eq!(
+                sweep.status(),
+                runner::Status::Met,
+                "{path} on {}: {}",
+                engine.name(),
+                sweep.summary()
+            );
+        }
+    }
+}
+
+/// On madsim too, the same seed gives the same bytes.
+#[cfg(madsim)]
+#[test]
+fn same_seed_same_history_bytes_on_madsim() {
+    use shakedown::scenario::{Engine, Scenario};
+    let registry = shakedown_redis_failover::registry();
+    let history = || {
+        let mut scenario = Scenario::load("scenarios/partitioned-primary.toml", &registry).unwrap();
+        scenario.set_engine(Engine::Madsim, &registry).unwrap();
+        let run = shakedown::runner::run_seed(&scenario, &registry, 3, None, false).unwrap();
+        shakedown_checkers::edn::write_history(&run.history())
+    };
+    let (a, b) = (history(), history());
+    assert!(a.lines().count() > 100);
+    assert_eq!(a, b);
 }

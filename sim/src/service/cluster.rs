@@ -9,6 +9,9 @@
 //! pause and link clogging). Clock faults and the disk are the per-node
 //! services' own.
 
+#[cfg(madsim)]
+pub(super) use super::madsim::MadsimBackend;
+pub(super) use super::turmoil::TurmoilBackend;
 use super::{ClientHandle, NodeHandle, Op, ServiceModel, Services, UNSUPPORTED_FAULTS};
 use crate::clients::error_value;
 use crate::config::{SimConfig, SimError};
@@ -22,9 +25,6 @@ use crate::time::Timestamp;
 use crate::trace::TraceEntry;
 use crate::workload::{Generator, OpLimit, Pacing, Workload};
 use crate::world::sub_seed;
-pub(super) use super::turmoil::TurmoilBackend;
-#[cfg(madsim)]
-pub(super) use super::madsim::MadsimBackend;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shakedown_checkers::{Event, EventType, History, Process, Value};
@@ -94,10 +94,7 @@ impl Rt {
             }
             #[cfg(madsim)]
             Rt::Madsim => {
-                let handles: Vec<_> = tasks
-                    .into_iter()
-                    .map(::madsim::task::spawn_local)
-                    .collect();
+                let handles: Vec<_> = tasks.into_iter().map(::madsim::task::spawn_local).collect();
                 for h in handles {
                     let _ = h.await;
                 }
@@ -250,7 +247,13 @@ pub(super) async fn node_host<M: ServiceModel>(
 ) {
     let handle = NodeHandle::new(id, services);
     let during = format!("serve (incarnation {})", handle.incarnation());
-    let served = Caught::new(rt, async move { model.serve(handle).await }, id, during.clone()).await;
+    let served = Caught::new(
+        rt,
+        async move { model.serve(handle).await },
+        id,
+        during.clone(),
+    )
+    .await;
     let failure = match served {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(Box::new(NodePanic {
@@ -492,7 +495,16 @@ impl<M: ServiceModel> ServiceCluster<M> {
         if let Some(schedule) = &config.nemesis {
             for event in &schedule.events {
                 let name = event.fault.name();
-                if let Some((_, why)) = UNSUPPORTED_FAULTS.iter().find(|(n, _)| *n == name) {
+                let on_engine: &[(&str, &str)] = match rt {
+                    Rt::Turmoil => &[],
+                    #[cfg(madsim)]
+                    Rt::Madsim => super::MADSIM_UNSUPPORTED_FAULTS,
+                };
+                if let Some((_, why)) = UNSUPPORTED_FAULTS
+                    .iter()
+                    .chain(on_engine)
+                    .find(|(n, _)| *n == name)
+                {
                     return Err(SimError::Config(format!(
                         "nemesis schedule: `{name}` cannot apply to an async service: {why}"
                     )));

@@ -62,6 +62,18 @@ pub const UNSUPPORTED_FAULTS: &[(&str, &str)] = &[(
     "async services run over turmoil's network, which delivers every segment at most once",
 )];
 
+/// Why per-link latency and loss cannot change on the madsim engine.
+pub const MADSIM_LINK_FAULTS: &str =
+    "madsim's network has one latency range and one loss rate for every link \
+     (the scenario's [network]); per-link packet-delay and packet-loss need engine = \"turmoil\"";
+
+/// Faults that cannot act on an async service on the madsim engine (beyond
+/// [`UNSUPPORTED_FAULTS`]), and why.
+pub const MADSIM_UNSUPPORTED_FAULTS: &[(&str, &str)] = &[
+    ("packet-delay", MADSIM_LINK_FAULTS),
+    ("packet-loss", MADSIM_LINK_FAULTS),
+];
+
 /// How each fault of the vocabulary acts on an async service, for
 /// `shakedown list faults`.
 pub const FAULT_NOTES: &[(&str, &str)] = &[

@@ -4,7 +4,9 @@
 //! tasks), a crash is `crash`, a restart `bounce`, and per-link latency and
 //! loss are turmoil's link latency and fail rate.
 
-use super::cluster::{clients_host, node_host, LinkState, Recorder, Rt, Shared, Stray, CLIENTS_HOST};
+use super::cluster::{
+    clients_host, node_host, LinkState, Recorder, Rt, Shared, Stray, CLIENTS_HOST,
+};
 use super::{ServiceModel, Services};
 use crate::config::SimConfig;
 use crate::net::LinkUpdate;
