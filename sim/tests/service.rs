@@ -1,10 +1,16 @@
-//! Async services on the turmoil engine: a tiny register over turmoil TCP
-//! gives a checkable, deterministic record, and each fault kind acts on it.
+//! Async services: a tiny register over TCP gives a checkable,
+//! deterministic record, and each fault kind acts on it. One source for
+//! both engines, as a user writes it: `tokio` is madsim's shim (plain tokio
+//! in a normal build, madsim's in a `--cfg madsim` build) and the sockets
+//! are turmoil's or madsim's by cfg; each build runs the tests on its
+//! engine (turmoil, or madsim).
 
+use madsim_tokio as tokio;
 use shakedown_checkers::models::Register;
 use shakedown_checkers::{check, edn, Budget, Outcome, Value};
 use shakedown_sim::service::{ClientHandle, NodeHandle, Op, ServiceCluster, ServiceModel};
 use shakedown_sim::workload::{OpKind, OpLimit, Workload};
+use shakedown_sim::Engine;
 use shakedown_sim::{
     run_service, ClientResponse, Control, ControlOp, NodeId, SimConfig, SimError, TimedOp,
 };
@@ -13,7 +19,19 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+#[cfg(madsim)]
+use tokio::net::{TcpListener, TcpStream};
+#[cfg(not(madsim))]
 use turmoil::net::{TcpListener, TcpStream};
+
+/// The engine this build runs services on.
+fn engine() -> Option<Engine> {
+    Some(if cfg!(madsim) {
+        Engine::Madsim
+    } else {
+        Engine::Turmoil
+    })
+}
 
 const PORT: u16 = 7000;
 
@@ -30,7 +48,7 @@ struct Lab {
 }
 
 async fn handle(stream: TcpStream, value: Rc<RefCell<i64>>) -> std::io::Result<()> {
-    let (r, mut w) = stream.into_split();
+    let (r, mut w) = tokio::io::split(stream);
     let mut lines = BufReader::new(r).lines();
     while let Some(line) = lines.next_line().await? {
         let reply = match line.split_once(' ') {
@@ -42,14 +60,16 @@ async fn handle(stream: TcpStream, value: Rc<RefCell<i64>>) -> std::io::Result<(
             _ => "PONG".to_owned(),
         };
         w.write_all(format!("{reply}\n").as_bytes()).await?;
+        w.flush().await?;
     }
     Ok(())
 }
 
 async fn request(host: &str, line: &str) -> std::io::Result<String> {
     let stream = TcpStream::connect((host, PORT)).await?;
-    let (r, mut w) = stream.into_split();
+    let (r, mut w) = tokio::io::split(stream);
     w.write_all(format!("{line}\n").as_bytes()).await?;
+    w.flush().await?;
     let mut lines = BufReader::new(r).lines();
     Ok(lines.next_line().await?.unwrap_or_default())
 }
@@ -130,6 +150,7 @@ fn register_config(seed: u64) -> SimConfig {
             ..Workload::default()
         },
         duration_ms: 20_000,
+        engine: engine(),
         ..SimConfig::default()
     }
 }
@@ -165,6 +186,7 @@ fn lab(nodes: usize) -> ServiceCluster<Lab> {
         nodes,
         clients: 0,
         duration_ms: 10_000,
+        engine: engine(),
         ..SimConfig::default()
     };
     ServiceCluster::new(&config, Lab::default()).unwrap()
