@@ -427,9 +427,9 @@ pub(super) type Stray = (String, Option<String>, String);
 
 /// The engine under a service cluster (one file per engine).
 enum Backend {
-    Turmoil(TurmoilBackend),
+    Turmoil(Box<TurmoilBackend>),
     #[cfg(madsim)]
-    Madsim(MadsimBackend),
+    Madsim(Box<MadsimBackend>),
 }
 
 /// Calls the same method on whichever engine runs the cluster.
@@ -544,19 +544,19 @@ impl<M: ServiceModel> ServiceCluster<M> {
             .map(|i| NodeId::from_index(i).name())
             .collect();
         let backend = match rt {
-            Rt::Turmoil => Backend::Turmoil(TurmoilBackend::new(
+            Rt::Turmoil => Backend::Turmoil(Box::new(TurmoilBackend::new(
                 config,
                 model.clone(),
                 services.clone(),
                 recorder.clone(),
-            )),
+            ))),
             #[cfg(madsim)]
-            Rt::Madsim => Backend::Madsim(MadsimBackend::new(
+            Rt::Madsim => Backend::Madsim(Box::new(MadsimBackend::new(
                 config,
                 model.clone(),
                 services.clone(),
                 recorder.clone(),
-            )),
+            ))),
         };
         let interval_ns = i64::try_from(config.metrics_interval_ms)
             .unwrap_or(i64::MAX / 1_000_000)
