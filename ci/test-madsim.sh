@@ -19,7 +19,7 @@ log=target/ci-test-madsim.log
 : >"$log"
 
 echo "== cargo clippy (--cfg madsim)"
-cargo clippy -p shakedown-sim --all-targets --target-dir "$target" -- -D warnings || exit 1
+cargo clippy -p shakedown-sim -p shakedown-redis-failover --all-targets --target-dir "$target" -- -D warnings || exit 1
 
 echo "== cargo test (--cfg madsim): the simulator"
 cargo test -p shakedown-sim --no-fail-fast --target-dir "$target" 2>&1 | tee -a "$log"
