@@ -130,16 +130,21 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                 }
             }
             if args.json {
-                let notes: Vec<serde_json::Value> = shakedown_sim::service::FAULT_NOTES
-                    .iter()
-                    .map(|(fault, note)| serde_json::json!({"fault": fault, "note": note}))
-                    .collect();
+                let notes_of = |notes: &[(&str, &str)]| -> Vec<serde_json::Value> {
+                    notes
+                        .iter()
+                        .map(|(fault, note)| serde_json::json!({"fault": fault, "note": note}))
+                        .collect()
+                };
+                let notes = notes_of(shakedown_sim::service::FAULT_NOTES);
+                let madsim_notes = notes_of(shakedown_sim::service::MADSIM_FAULT_NOTES);
                 outln!(
                     "{}",
                     serde_json::json!({
                         "faults": shakedown_nemesis::catalog(),
                         "model_faults": faults,
                         "on_async_services": notes,
+                        "on_async_services_on_madsim": madsim_notes,
                     })
                 );
                 return EXIT_VALID;
@@ -148,8 +153,12 @@ pub fn run(args: Args, registry: &Registry) -> u8 {
                 "{}",
                 shakedown_nemesis::render_catalog(&faults)
             ));
-            outln!("\nOn async services (models registered with register_service):");
+            outln!("\nOn async services (models registered with register_service), on turmoil:");
             for (fault, note) in shakedown_sim::service::FAULT_NOTES {
+                outln!("  {fault:<17} {note}");
+            }
+            outln!("\nOn async services on madsim (a build with --cfg madsim):");
+            for (fault, note) in shakedown_sim::service::MADSIM_FAULT_NOTES {
                 outln!("  {fault:<17} {note}");
             }
             EXIT_VALID

@@ -1,6 +1,6 @@
 //! Async services as cluster models: a user's tokio code, over turmoil's
-//! sockets, under the same nemesis, recorder, checkers and reports as
-//! callback models.
+//! sockets (or madsim's, in a `--cfg madsim` build), under the same
+//! nemesis, recorder, checkers and reports as callback models.
 //!
 //! A [`ServiceModel`] says how to run one node ([`ServiceModel::serve`],
 //! started again in every incarnation) and how a client performs one
@@ -12,11 +12,17 @@
 //! Nothing here names an engine type. A service's own code talks to its
 //! peers over `turmoil::net::{TcpListener, TcpStream, UdpSocket}` with the
 //! host names `n0`, `n1`, ... (that is the premise: the code users already
-//! write for turmoil tests). The cluster lives in [`cluster`], each engine
-//! under it in its own file ([`turmoil`]; `madsim` in a `--cfg madsim`
+//! write for turmoil tests). The cluster lives in `cluster.rs`, each engine
+//! under it in its own file (`turmoil.rs`; `madsim.rs` in a `--cfg madsim`
 //! build).
 //!
-//! # What each fault does to a service
+//! The same source runs on madsim when the service's crate uses madsim's
+//! tokio shim (`madsim-tokio`) as its `tokio` and takes its sockets from
+//! `tokio::net` under `#[cfg(madsim)]` (turmoil's otherwise), flushing after
+//! writes (madsim's `TcpStream` sends on flush). [`MADSIM_FAULT_NOTES`]
+//! says what each fault does there.
+//!
+//! # What each fault does to a service (turmoil)
 //!
 //! | fault | on an async service |
 //! |---|---|
@@ -72,6 +78,19 @@ pub const MADSIM_LINK_FAULTS: &str =
 pub const MADSIM_UNSUPPORTED_FAULTS: &[(&str, &str)] = &[
     ("packet-delay", MADSIM_LINK_FAULTS),
     ("packet-loss", MADSIM_LINK_FAULTS),
+];
+
+/// How each fault acts on an async service on the madsim engine, for
+/// `shakedown list faults`.
+pub const MADSIM_FAULT_NOTES: &[(&str, &str)] = &[
+    ("partition", "madsim clogs the directed links: nothing crosses the cut, connects are refused"),
+    ("crash", "madsim kills the node: every task dropped, sockets closed, unsynced disk writes lost; restart runs serve() again"),
+    ("pause", "madsim pauses the node: its tasks stop running until resume (a real process pause)"),
+    ("clock-*", "moves NodeHandle::now(); tokio::time (madsim's simulated time) is not skewed"),
+    ("packet-delay", "refused: madsim has one latency range for every link (the scenario's [network])"),
+    ("packet-loss", "refused: madsim has one loss rate for every link (the scenario's [network])"),
+    ("packet-duplicate", "not supported: services get every segment at most once"),
+    ("model faults", "not supported: services declare none"),
 ];
 
 /// How each fault of the vocabulary acts on an async service, for
