@@ -1141,7 +1141,17 @@ impl Scenario {
                 ),
             )),
             Some(runner) if nodes > 0 => match runner.inspect(&self.settings(), nodes) {
-                Ok(info) => model_info = Some(info),
+                Ok(mut info) => {
+                    // On madsim a service has one latency and loss for all links.
+                    if runner.is_service() && self.engine == Engine::Madsim {
+                        info.unsupported_faults.extend(
+                            shakedown_sim::service::MADSIM_UNSUPPORTED_FAULTS
+                                .iter()
+                                .map(|(f, why)| ((*f).to_owned(), format!("{why} (on madsim)"))),
+                        );
+                    }
+                    model_info = Some(info)
+                }
                 Err(message) => errors.push(self.settings_error(&message)),
             },
             Some(_) => {}

@@ -201,3 +201,25 @@ fn same_seed_same_history_bytes_on_madsim() {
     assert!(a.lines().count() > 100);
     assert_eq!(a, b);
 }
+
+/// On madsim (its network has one latency range for every link), a
+/// scenario that asks for per-link delay is refused at its line.
+#[cfg(madsim)]
+#[test]
+fn per_link_delay_on_madsim_is_refused_at_its_line() {
+    let dir = std::env::temp_dir().join("redis-failover-madsim-delay");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("delay.toml");
+    let text = std::fs::read_to_string("scenarios/partitioned-primary.toml")
+        .unwrap()
+        .replace(
+            "[checker]",
+            "[[faults.timeline]]\nat = \"2s\"\nfault = \"packet-delay\"\ntarget = \"all\"\nlatency_ms = 5\n\n[checker]",
+        );
+    std::fs::write(&path, text).unwrap();
+    let err = shakedown::scenario::Scenario::load(&path, &shakedown_redis_failover::registry())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("delay.toml:"), "{err}");
+    assert!(err.contains("one latency range"), "{err}");
+}
