@@ -1013,10 +1013,45 @@ impl Scenario {
         if let Some(why) = engine.refusal(self.model(), service) {
             return Err(format!("--engine {}: {why}", engine.name()));
         }
+        if service && engine == Engine::Madsim {
+            if let Some(why) = self.madsim_link_faults() {
+                return Err(format!("--engine madsim: {why}"));
+            }
+        }
         self.engine = engine;
         // A shrunk scenario written from this one runs on the same engine.
         self.file.cluster.engine = Some(Spanned::new(0..0, engine));
         Ok(())
+    }
+
+    /// Where this file asks for per-link delay or loss (a timeline fault, or
+    /// the generated `packet` package), which madsim cannot give a service:
+    /// the line, column and why.
+    fn madsim_link_faults(&self) -> Option<String> {
+        let faults = &self.file.faults;
+        let timeline = faults.timeline.iter().find_map(|e| {
+            let name = e.get_ref().fault.name();
+            shakedown_sim::service::MADSIM_UNSUPPORTED_FAULTS
+                .iter()
+                .any(|(n, _)| *n == name)
+                .then(|| (e.span(), format!("`{name}`")))
+        });
+        let generated = faults.generate.as_ref().and_then(|g| {
+            g.get_ref()
+                .packages
+                .contains(&shakedown_nemesis::generate::Package::Packet)
+                .then(|| (g.span(), "the generated `packet` package".to_owned()))
+        });
+        let (span, what) = timeline.or(generated)?;
+        let at = self.error_at(span, "");
+        Some(format!(
+            "{} at line {}, column {} cannot act on model `{}` on madsim: {}",
+            what,
+            at.line.unwrap_or(0),
+            at.column.unwrap_or(0),
+            self.model(),
+            shakedown_sim::service::MADSIM_LINK_FAULTS
+        ))
     }
 
     /// The engine `--engine` chose, if it overrode the file (printed replay
@@ -1332,6 +1367,27 @@ impl Scenario {
                         format!(
                             "[[faults.timeline]] event {event}: `{name}` cannot act on model `{}`: {why}; remove it or pick another fault (`shakedown list faults`)",
                             c.model.get_ref()
+                        ),
+                    ));
+                }
+            }
+            // The `packet` package generates per-link delay and loss, which
+            // madsim's network cannot give a service.
+            if let Some(g) = &f.faults.generate {
+                let packet = g
+                    .get_ref()
+                    .packages
+                    .contains(&shakedown_nemesis::generate::Package::Packet);
+                if packet
+                    && self.engine == Engine::Madsim
+                    && unsupported.iter().any(|(n, _)| n == "packet-delay")
+                {
+                    errors.push(self.error_at(
+                        g.span(),
+                        format!(
+                            "[faults.generate]: the `packet` package cannot act on model `{}` on madsim: {}; remove it from `packages`",
+                            c.model.get_ref(),
+                            shakedown_sim::service::MADSIM_LINK_FAULTS
                         ),
                     ));
                 }

@@ -223,3 +223,51 @@ fn per_link_delay_on_madsim_is_refused_at_its_line() {
     assert!(err.contains("delay.toml:"), "{err}");
     assert!(err.contains("one latency range"), "{err}");
 }
+
+/// On madsim, the generated `packet` package is refused at its table, and
+/// switching a turmoil file with per-link delay to madsim (`--engine
+/// madsim`) is refused with the fault's line and column.
+#[cfg(madsim)]
+#[test]
+fn per_link_faults_are_refused_on_madsim_from_the_file_and_from_the_flag() {
+    use shakedown::scenario::{Engine, Scenario};
+    let registry = shakedown_redis_failover::registry();
+    let dir = std::env::temp_dir().join("redis-failover-madsim-packet");
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::read_to_string("scenarios/partitioned-primary.toml").unwrap();
+
+    let generated = dir.join("generated.toml");
+    std::fs::write(
+        &generated,
+        base.replace(
+            "[checker]",
+            "[faults.generate]\npackages = [\"partition\", \"packet\"]\n\n[checker]",
+        ),
+    )
+    .unwrap();
+    let err = Scenario::load(&generated, &registry)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("generated.toml:"), "{err}");
+    assert!(err.contains("`packet` package"), "{err}");
+
+    let on_turmoil = dir.join("on-turmoil.toml");
+    let text = base
+        .replacen("[cluster]\n", "[cluster]\nengine = \"turmoil\"\n", 1)
+        .replace(
+            "[checker]",
+            "[[faults.timeline]]\nat = \"2s\"\nfault = \"packet-loss\"\ntarget = \"all\"\nrate = 0.1\n\n[checker]",
+        );
+    std::fs::write(&on_turmoil, &text).unwrap();
+    let mut scenario = Scenario::load(&on_turmoil, &registry).unwrap();
+    let err = scenario.set_engine(Engine::Madsim, &registry).unwrap_err();
+    let line = text
+        .lines()
+        .position(|l| l == "[[faults.timeline]]")
+        .map(|i| i + 1)
+        .unwrap();
+    // The file's first timeline event is the isolate; the loss comes after.
+    assert!(err.contains("`packet-loss` at line"), "{err}");
+    assert!(err.contains("one latency range"), "{err}");
+    assert!(!err.contains(&format!("line {line},")), "{err}");
+}
