@@ -10,7 +10,7 @@ trap 'rm -rf "$scratch"' EXIT
 
 # A copy of the script in a scratch tree, so its log lands there.
 mkdir -p "$scratch/repo/ci" "$scratch/bin"
-cp "$root/ci/test.sh" "$scratch/repo/ci/test.sh"
+cp "$root/ci/test.sh" "$root/ci/summary.sh" "$scratch/repo/ci/"
 
 # Only the tools test.sh uses: no chromium anywhere on this PATH.
 for tool in bash env grep awk tee mkdir id dirname cat; do

@@ -48,12 +48,7 @@ madsim_status=$?
 set -e
 
 echo "== test summary (workspace, examples/your-system, madsim build)"
-cat target/ci-test.log target/your-system-test.log target/ci-test-madsim.log 2>/dev/null | grep -E '^test result:' | awk '
-    { for (i = 1; i < NF; i++) {
-          if ($(i + 1) ~ /^passed/) p += $i
-          if ($(i + 1) ~ /^failed/) f += $i
-          if ($(i + 1) ~ /^ignored/) s += $i } }
-    END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
+bash ci/summary.sh target/ci-test.log target/your-system-test.log target/ci-test-madsim.log
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 if [ "$user_status" -ne 0 ]; then exit "$user_status"; fi
 exit "$madsim_status"

@@ -34,12 +34,7 @@ echo "== cargo test (--cfg madsim): an unmodified tokio service on madsim (examp
 cargo test -p shakedown-redis-failover --no-fail-fast --target-dir "$target" -- --nocapture 2>&1 | tee -a "$log"
 service_status=${PIPESTATUS[0]}
 
-grep -E '^test result:' "$log" | awk '
-    { for (i = 1; i < NF; i++) {
-          if ($(i + 1) ~ /^passed/) p += $i
-          if ($(i + 1) ~ /^failed/) f += $i
-          if ($(i + 1) ~ /^ignored/) s += $i } }
-    END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
+bash ci/summary.sh "$log"
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 if [ "$cli_status" -ne 0 ]; then exit "$cli_status"; fi
 exit "$service_status"

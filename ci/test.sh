@@ -33,10 +33,5 @@ cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # "test result: ok. 12 passed; 0 failed; 3 ignored; 0 measured; 0 filtered out; ..."
-grep -E '^test result:' "$log" | awk '
-    { for (i = 1; i < NF; i++) {
-          if ($(i + 1) ~ /^passed/) p += $i
-          if ($(i + 1) ~ /^failed/) f += $i
-          if ($(i + 1) ~ /^ignored/) s += $i } }
-    END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
+bash ci/summary.sh "$log"
 exit "$status"

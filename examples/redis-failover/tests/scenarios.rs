@@ -22,20 +22,35 @@ fn same_seed_same_history_bytes() {
     assert!(ha.events.len() > 100, "{} events", ha.events.len());
 }
 
+/// `scenarios/partitioned-primary.toml` with `edit` applied, written as
+/// `name` in a scratch directory of this test binary; its path and text.
+fn variant(name: &str, edit: impl FnOnce(String) -> String) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join("redis-failover-variants");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let text = edit(std::fs::read_to_string("scenarios/partitioned-primary.toml").unwrap());
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
+}
+
+/// `text` with one more timeline fault (TOML lines) before `[checker]`.
+fn with_fault(text: String, fault: &str) -> String {
+    text.replace(
+        "[checker]",
+        &format!("[[faults.timeline]]\nat = \"2s\"\n{fault}\n\n[checker]"),
+    )
+}
+
 /// A scenario that asks an async service for packet duplication is refused
 /// with the file, line and column.
 #[test]
 fn duplication_in_a_scenario_is_refused_at_its_line() {
-    let dir = std::env::temp_dir().join("redis-failover-dup");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("dup.toml");
-    let text = std::fs::read_to_string("scenarios/partitioned-primary.toml")
-        .unwrap()
-        .replace(
-            "[checker]",
-            "[[faults.timeline]]\nat = \"2s\"\nfault = \"packet-duplicate\"\ntarget = \"all\"\nrate = 0.5\n\n[checker]",
-        );
-    std::fs::write(&path, text).unwrap();
+    let (path, _) = variant("dup.toml", |t| {
+        with_fault(
+            t,
+            "fault = \"packet-duplicate\"\ntarget = \"all\"\nrate = 0.5",
+        )
+    });
     let err = shakedown::scenario::Scenario::load(&path, &shakedown_redis_failover::registry())
         .unwrap_err()
         .to_string();
@@ -117,12 +132,9 @@ fn a_service_runs_on_turmoil_and_refuses_the_discrete_engine() {
         .unwrap_err();
     assert!(err.contains("async service"), "{err}");
 
-    let dir = std::env::temp_dir().join("redis-failover-discrete");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("discrete.toml");
-    let text = std::fs::read_to_string("scenarios/partitioned-primary.toml").unwrap();
-    let text = text.replacen("[cluster]\n", "[cluster]\nengine = \"discrete\"\n", 1);
-    std::fs::write(&path, &text).unwrap();
+    let (path, text) = variant("discrete.toml", |t| {
+        t.replacen("[cluster]\n", "[cluster]\nengine = \"discrete\"\n", 1)
+    });
     let line = text
         .lines()
         .position(|l| l.starts_with("engine = "))
@@ -207,16 +219,12 @@ fn same_seed_same_history_bytes_on_madsim() {
 #[cfg(madsim)]
 #[test]
 fn per_link_delay_on_madsim_is_refused_at_its_line() {
-    let dir = std::env::temp_dir().join("redis-failover-madsim-delay");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("delay.toml");
-    let text = std::fs::read_to_string("scenarios/partitioned-primary.toml")
-        .unwrap()
-        .replace(
-            "[checker]",
-            "[[faults.timeline]]\nat = \"2s\"\nfault = \"packet-delay\"\ntarget = \"all\"\nlatency_ms = 5\n\n[checker]",
-        );
-    std::fs::write(&path, text).unwrap();
+    let (path, _) = variant("delay.toml", |t| {
+        with_fault(
+            t,
+            "fault = \"packet-delay\"\ntarget = \"all\"\nlatency_ms = 5",
+        )
+    });
     let err = shakedown::scenario::Scenario::load(&path, &shakedown_redis_failover::registry())
         .unwrap_err()
         .to_string();
@@ -232,42 +240,35 @@ fn per_link_delay_on_madsim_is_refused_at_its_line() {
 fn per_link_faults_are_refused_on_madsim_from_the_file_and_from_the_flag() {
     use shakedown::scenario::{Engine, Scenario};
     let registry = shakedown_redis_failover::registry();
-    let dir = std::env::temp_dir().join("redis-failover-madsim-packet");
-    std::fs::create_dir_all(&dir).unwrap();
-    let base = std::fs::read_to_string("scenarios/partitioned-primary.toml").unwrap();
-
-    let generated = dir.join("generated.toml");
-    std::fs::write(
-        &generated,
-        base.replace(
+    let (generated, _) = variant("generated.toml", |t| {
+        t.replace(
             "[checker]",
             "[faults.generate]\npackages = [\"partition\", \"packet\"]\n\n[checker]",
-        ),
-    )
-    .unwrap();
+        )
+    });
     let err = Scenario::load(&generated, &registry)
         .unwrap_err()
         .to_string();
     assert!(err.contains("generated.toml:"), "{err}");
     assert!(err.contains("`packet` package"), "{err}");
 
-    let on_turmoil = dir.join("on-turmoil.toml");
-    let text = base
-        .replacen("[cluster]\n", "[cluster]\nengine = \"turmoil\"\n", 1)
-        .replace(
-            "[checker]",
-            "[[faults.timeline]]\nat = \"2s\"\nfault = \"packet-loss\"\ntarget = \"all\"\nrate = 0.1\n\n[checker]",
-        );
-    std::fs::write(&on_turmoil, &text).unwrap();
+    let (on_turmoil, text) = variant("on-turmoil.toml", |t| {
+        let t = t.replacen("[cluster]\n", "[cluster]\nengine = \"turmoil\"\n", 1);
+        with_fault(t, "fault = \"packet-loss\"\ntarget = \"all\"\nrate = 0.1")
+    });
     let mut scenario = Scenario::load(&on_turmoil, &registry).unwrap();
     let err = scenario.set_engine(Engine::Madsim, &registry).unwrap_err();
+    // The loss is the last timeline event (the file's isolate comes first).
     let line = text
         .lines()
-        .position(|l| l == "[[faults.timeline]]")
-        .map(|i| i + 1)
+        .enumerate()
+        .filter(|(_, l)| *l == "[[faults.timeline]]")
+        .last()
+        .map(|(i, _)| i + 1)
         .unwrap();
-    // The file's first timeline event is the isolate; the loss comes after.
-    assert!(err.contains("`packet-loss` at line"), "{err}");
+    assert!(
+        err.contains(&format!("`packet-loss` at line {line}, column 1")),
+        "{err}"
+    );
     assert!(err.contains("one latency range"), "{err}");
-    assert!(!err.contains(&format!("line {line},")), "{err}");
 }

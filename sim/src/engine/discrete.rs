@@ -113,13 +113,7 @@ impl<M: ClusterModel> DiscreteCluster<M> {
         self.now_ns = now;
         self.core.world.borrow_mut().now_ns = now;
         self.apply_due_faults(now);
-        if now >= self.core.next_sample_ns {
-            self.core.sample(now);
-            let interval = self.core.interval_ns.max(1);
-            while self.core.next_sample_ns <= now {
-                self.core.next_sample_ns = self.core.next_sample_ns.saturating_add(interval);
-            }
-        }
+        self.core.sample_on_grid(now);
         {
             let mut w = self.core.world.borrow_mut();
             loop {

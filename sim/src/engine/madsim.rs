@@ -43,7 +43,7 @@
 //! madsim's context (inside it, madsim answers `Instant::now()` with
 //! simulated time).
 
-use super::{shared_cluster_api, Core};
+use super::{shared_cluster_api, stepped_runs, Core};
 use crate::config::{ControlOp, SimConfig, SimError};
 use crate::control::{Applied, Control, ControlError, NodeStatus};
 use crate::net::LinkUpdate;
@@ -146,9 +146,11 @@ fn engine_needed<M: ClusterModel>(w: &World<M>) -> bool {
         || w.events_handled > w.limits.events_handled_max
 }
 
-/// Simulated time inside madsim, in ns.
-fn madsim_now_ns() -> i64 {
-    i64::try_from(TimeHandle::current().elapsed().as_nanos()).unwrap_or(i64::MAX)
+/// Simulated time inside madsim, in ns (0 outside madsim's context).
+pub(crate) fn madsim_now_ns() -> i64 {
+    TimeHandle::try_current().map_or(0, |t| {
+        i64::try_from(t.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    })
 }
 
 /// How often the engine looks at the run when nothing else wakes it (for
@@ -168,7 +170,7 @@ fn now_in<M: ClusterModel>(world: &RefCell<World<M>>) -> i64 {
 
 /// Sleeps until exactly `deadline_ns` of simulated time (madsim's own
 /// `sleep` rounds short waits up to 1 ms).
-async fn sleep_until_ns(deadline_ns: i64) {
+pub(crate) async fn sleep_until_ns(deadline_ns: i64) {
     let time = TimeHandle::current();
     let at = instant_at(&time, deadline_ns);
     let mut sleep = std::pin::pin!(time.sleep_until(at));
@@ -359,13 +361,7 @@ impl<M: ClusterModel> MadsimCluster<M> {
     pub fn step(&mut self) -> Result<(), SimError> {
         let now = self.now_ns;
         self.apply_due_faults(now);
-        if now >= self.core.next_sample_ns {
-            self.core.sample(now);
-            let interval = self.core.interval_ns.max(1);
-            while self.core.next_sample_ns <= now {
-                self.core.next_sample_ns = self.core.next_sample_ns.saturating_add(interval);
-            }
-        }
+        self.core.sample_on_grid(now);
         let next = self
             .core
             .faults
@@ -377,31 +373,6 @@ impl<M: ClusterModel> MadsimCluster<M> {
         self.run_until(next);
         let end_ns = self.now_ns;
         self.core.after_step(now, end_ns)
-    }
-
-    /// Steps until `duration` more simulated time has passed.
-    pub fn run_for(&mut self, duration: Duration) -> Result<(), SimError> {
-        let end = self
-            .now_ns
-            .saturating_add(i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX));
-        while self.now_ns < end {
-            self.step()?;
-        }
-        Ok(())
-    }
-
-    /// Steps until the workload and the schedule are done, or the time
-    /// limit; returns why it stopped.
-    pub fn run_to_end(&mut self) -> Result<EndReason, SimError> {
-        loop {
-            if self.is_done() {
-                return Ok(EndReason::Completed);
-            }
-            if self.now_ns >= self.core.duration_ns {
-                return Ok(EndReason::TimeLimit);
-            }
-            self.step()?;
-        }
     }
 
     fn host_crashed(&mut self, node: NodeId) {
@@ -421,3 +392,4 @@ impl<M: ClusterModel> Drop for MadsimCluster<M> {
 }
 
 shared_cluster_api!(MadsimCluster);
+stepped_runs!(MadsimCluster);

@@ -231,6 +231,20 @@ impl<M: ClusterModel> Core<M> {
         }
     }
 
+    /// Takes a metric sample if one is due at `now`, and moves the next one
+    /// to the first point of the `interval_ns` grid after `now` (the engines
+    /// that jump in time; turmoil samples every `interval_ns` from the tick).
+    pub(crate) fn sample_on_grid(&mut self, now: i64) {
+        if now < self.next_sample_ns {
+            return;
+        }
+        self.sample(now);
+        let interval = self.interval_ns.max(1);
+        while self.next_sample_ns <= now {
+            self.next_sample_ns = self.next_sample_ns.saturating_add(interval);
+        }
+    }
+
     /// Takes a metric sample at `now` (once per instant).
     pub(crate) fn sample(&mut self, now: i64) {
         if self
@@ -702,3 +716,39 @@ macro_rules! shared_cluster_api {
 }
 
 pub(crate) use shared_cluster_api;
+
+/// `run_for` and `run_to_end` for the engines whose `step` itself moves
+/// time forward (turmoil by a tick, madsim to the next instant the engine
+/// must act at). `$ty` needs `now_ns`, `step` and `is_done`.
+macro_rules! stepped_runs {
+    ($ty:ident) => {
+        impl<M: ClusterModel> $ty<M> {
+            /// Steps until `duration` more simulated time has passed.
+            pub fn run_for(&mut self, duration: Duration) -> Result<(), SimError> {
+                let end = self
+                    .now_ns()
+                    .saturating_add(i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX));
+                while self.now_ns() < end {
+                    self.step()?;
+                }
+                Ok(())
+            }
+
+            /// Steps until the workload and the schedule are done, or the
+            /// time limit; returns why it stopped.
+            pub fn run_to_end(&mut self) -> Result<EndReason, SimError> {
+                loop {
+                    if self.is_done() {
+                        return Ok(EndReason::Completed);
+                    }
+                    if self.now_ns() >= self.core.duration_ns {
+                        return Ok(EndReason::TimeLimit);
+                    }
+                    self.step()?;
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use stepped_runs;

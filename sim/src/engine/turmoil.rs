@@ -30,7 +30,7 @@
 //! `tick_us` (1 ms by default): an event due inside a tick is handled at the
 //! host's next wake-up, no earlier than it is due.
 
-use super::{shared_cluster_api, Core};
+use super::{shared_cluster_api, stepped_runs, Core};
 use crate::config::{ControlOp, SimConfig, SimError};
 use crate::control::{Applied, Control, ControlError, NodeStatus};
 use crate::net::LinkUpdate;
@@ -165,31 +165,6 @@ impl<M: ClusterModel> TurmoilCluster<M> {
         self.core.after_step(now, end_ns)
     }
 
-    /// Steps until `duration` more simulated time has passed.
-    pub fn run_for(&mut self, duration: Duration) -> Result<(), SimError> {
-        let end = self
-            .now_ns()
-            .saturating_add(i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX));
-        while self.now_ns() < end {
-            self.step()?;
-        }
-        Ok(())
-    }
-
-    /// Steps until the workload and the schedule are done, or the time
-    /// limit; returns why it stopped.
-    pub fn run_to_end(&mut self) -> Result<EndReason, SimError> {
-        loop {
-            if self.is_done() {
-                return Ok(EndReason::Completed);
-            }
-            if self.now_ns() >= self.core.duration_ns {
-                return Ok(EndReason::TimeLimit);
-            }
-            self.step()?;
-        }
-    }
-
     fn host_crashed(&mut self, node: NodeId) {
         self.sim.crash(self.hosts[node.index()].as_str());
     }
@@ -200,3 +175,4 @@ impl<M: ClusterModel> TurmoilCluster<M> {
 }
 
 shared_cluster_api!(TurmoilCluster);
+stepped_runs!(TurmoilCluster);

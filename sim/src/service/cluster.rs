@@ -63,14 +63,15 @@ impl Rt {
 
     /// Sleeps until simulated time `at` (ns).
     async fn sleep_until_ns(self, at: i64) {
-        let now = self.now_ns();
-        if at > now {
-            let d = Duration::from_nanos((at - now) as u64);
-            match self {
-                Rt::Turmoil => tokio::time::sleep(d).await,
-                #[cfg(madsim)]
-                Rt::Madsim => ::madsim::time::sleep(d).await,
+        match self {
+            Rt::Turmoil => {
+                let now = self.now_ns();
+                if at > now {
+                    tokio::time::sleep(Duration::from_nanos((at - now) as u64)).await;
+                }
             }
+            #[cfg(madsim)]
+            Rt::Madsim => crate::engine::madsim::sleep_until_ns(at).await,
         }
     }
 

@@ -21,7 +21,6 @@ use crate::node::NodeId;
 use crate::world::sub_seed;
 use ::madsim::net::NetSim;
 use ::madsim::runtime::{NodeHandle as MadsimNode, Runtime};
-use ::madsim::time::TimeHandle;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -44,11 +43,7 @@ thread_local! {
 }
 
 /// Simulated time inside madsim, ns (0 outside it).
-pub(super) fn host_now_ns() -> i64 {
-    TimeHandle::try_current().map_or(0, |t| {
-        i64::try_from(t.elapsed().as_nanos()).unwrap_or(i64::MAX)
-    })
-}
+pub(super) use crate::engine::madsim::madsim_now_ns as host_now_ns;
 
 /// The IP of host `i`: 10.0.0.1, 10.0.0.2, ...
 fn ip_of(i: usize) -> IpAddr {
@@ -151,11 +146,7 @@ impl MadsimBackend {
         let (ran, stray) = crate::panic::with_strays(|| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 rt.block_on(async move {
-                    let time = TimeHandle::current();
-                    let now = i64::try_from(time.elapsed().as_nanos()).unwrap_or(i64::MAX);
-                    if target > now {
-                        ::madsim::time::sleep(Duration::from_nanos((target - now) as u64)).await;
-                    }
+                    crate::engine::madsim::sleep_until_ns(target).await;
                     host_now_ns()
                 })
             }))
